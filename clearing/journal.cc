@@ -1,0 +1,402 @@
+#include "clearing/journal.h"
+
+#include <cstring>
+
+#include "clearing/check.h"
+
+namespace ayni {
+namespace {
+
+void PutU8(std::vector<uint8_t>& o, uint8_t v) { o.push_back(v); }
+void PutU16(std::vector<uint8_t>& o, uint16_t v) {
+  o.push_back(static_cast<uint8_t>(v >> 8));
+  o.push_back(static_cast<uint8_t>(v));
+}
+void PutU32(std::vector<uint8_t>& o, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) o.push_back(static_cast<uint8_t>(v >> s));
+}
+void PutU64(std::vector<uint8_t>& o, uint64_t v) {
+  for (int s = 56; s >= 0; s -= 8) o.push_back(static_cast<uint8_t>(v >> s));
+}
+void PutI64(std::vector<uint8_t>& o, int64_t v) { PutU64(o, static_cast<uint64_t>(v)); }
+void PutI32(std::vector<uint8_t>& o, int32_t v) { PutU32(o, static_cast<uint32_t>(v)); }
+void PutStr(std::vector<uint8_t>& o, std::string_view s) {
+  AYNI_CHECK(s.size() <= UINT16_MAX);
+  PutU16(o, static_cast<uint16_t>(s.size()));
+  o.insert(o.end(), s.begin(), s.end());
+}
+template <typename Tag>
+void PutWide(std::vector<uint8_t>& o, const WideId<Tag>& id) {
+  o.insert(o.end(), id.bytes().begin(), id.bytes().end());
+}
+
+// Bounds-checked reader: any overrun sets failed() and returns zeros.
+class Reader {
+ public:
+  explicit Reader(std::span<const uint8_t> b) : b_(b) {}
+  bool failed() const { return failed_; }
+  bool done() const { return pos_ == b_.size(); }
+  uint64_t Uint(int bytes) {
+    if (failed_ || b_.size() - pos_ < static_cast<size_t>(bytes)) {
+      failed_ = true;
+      return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i) v = (v << 8) | b_[pos_++];
+    return v;
+  }
+  uint8_t U8() { return static_cast<uint8_t>(Uint(1)); }
+  uint16_t U16() { return static_cast<uint16_t>(Uint(2)); }
+  uint32_t U32() { return static_cast<uint32_t>(Uint(4)); }
+  uint64_t U64() { return Uint(8); }
+  int64_t I64() { return static_cast<int64_t>(Uint(8)); }
+  int32_t I32() { return static_cast<int32_t>(Uint(4)); }
+  std::string Str() {
+    const uint16_t n = U16();
+    if (failed_ || b_.size() - pos_ < n) {
+      failed_ = true;
+      return {};
+    }
+    std::string s(reinterpret_cast<const char*>(b_.data() + pos_), n);
+    pos_ += n;
+    return s;
+  }
+  std::array<uint8_t, 16> Wide() {
+    std::array<uint8_t, 16> a{};
+    if (failed_ || b_.size() - pos_ < 16) {
+      failed_ = true;
+      return a;
+    }
+    std::memcpy(a.data(), b_.data() + pos_, 16);
+    pos_ += 16;
+    return a;
+  }
+
+ private:
+  std::span<const uint8_t> b_;
+  size_t pos_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+namespace journal {
+
+void EncodeTransfer(std::vector<uint8_t>& o, const Transfer& t) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kTransfer));
+  PutWide(o, t.id);
+  PutWide(o, t.request);
+  PutU32(o, t.leg);
+  PutU64(o, t.debit.value());
+  PutU64(o, t.credit.value());
+  PutU64(o, t.currency.value());
+  PutI64(o, t.amount.minor());
+  PutU16(o, static_cast<uint16_t>(t.code));
+  PutU64(o, t.timestamp_ns);
+  PutStr(o, t.memo);
+}
+
+void EncodeDeployment(std::vector<uint8_t>& o, CurrencyId id, std::string_view code,
+                      int64_t scale) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kDeploymentCreated));
+  PutU64(o, id.value());
+  PutStr(o, code);
+  PutI64(o, scale);
+}
+
+void EncodeBank(std::vector<uint8_t>& o, const Bank& b) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kBankCreated));
+  PutU64(o, b.id.value());
+  PutStr(o, b.code);
+  PutStr(o, b.name);
+}
+
+void EncodeCurrency(std::vector<uint8_t>& o, const Currency& c) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kCurrencyCreated));
+  PutU64(o, c.id.value());
+  PutStr(o, c.code);
+  PutU8(o, static_cast<uint8_t>(c.kind));
+  PutI64(o, c.scale);
+  PutU64(o, c.issuer.value());
+  PutU64(o, c.circle.value());
+  PutI32(o, c.policy.coverage_min_bp);
+  PutI32(o, c.policy.redemption_fee_bp);
+  PutI64(o, c.policy.default_credit_limit.minor());
+  PutI64(o, c.policy.default_ceiling.minor());
+}
+
+void EncodeCircle(std::vector<uint8_t>& o, const Circle& c) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kCircleCreated));
+  PutU64(o, c.id.value());
+  PutU64(o, c.bank.value());
+  PutStr(o, c.code);
+  PutStr(o, c.name);
+  PutU64(o, c.currency.value());
+}
+
+void EncodeMember(std::vector<uint8_t>& o, const Member& m) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kMemberCreated));
+  PutU64(o, m.id.value());
+  PutU64(o, m.bank.value());
+  PutStr(o, m.name);
+}
+
+void EncodeCircleMember(std::vector<uint8_t>& o, CircleId circle, MemberId member, bool admin) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kCircleMemberAdded));
+  PutU64(o, circle.value());
+  PutU64(o, member.value());
+  PutU8(o, admin ? 1 : 0);
+}
+
+void EncodeAccount(std::vector<uint8_t>& o, const Account& a) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kAccountOpened));
+  PutU64(o, a.id.value());
+  PutU64(o, a.bank.value());
+  PutU64(o, a.currency.value());
+  PutU8(o, static_cast<uint8_t>(a.kind));
+  PutU64(o, a.owner.value());
+  PutU64(o, a.counterparty.value());
+  PutI64(o, a.credit_limit.minor());
+  PutI64(o, a.ceiling.minor());
+}
+
+void EncodeAccountStatus(std::vector<uint8_t>& o, AccountId id, AccountStatus s,
+                         std::string_view actor, std::string_view reason) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kAccountStatusChanged));
+  PutU64(o, id.value());
+  PutU8(o, static_cast<uint8_t>(s));
+  PutStr(o, actor);
+  PutStr(o, reason);
+}
+
+void EncodeAccountLimits(std::vector<uint8_t>& o, AccountId id, Amount credit_limit,
+                         Amount ceiling, std::string_view actor, std::string_view reason) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kAccountLimitsChanged));
+  PutU64(o, id.value());
+  PutI64(o, credit_limit.minor());
+  PutI64(o, ceiling.minor());
+  PutStr(o, actor);
+  PutStr(o, reason);
+}
+
+void EncodeCycle(std::vector<uint8_t>& o, const RequestId& request, uint64_t number,
+                 Amount gross, Amount settled, uint32_t transfers) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kCycleSettled));
+  PutWide(o, request);
+  PutU64(o, number);
+  PutI64(o, gross.minor());
+  PutI64(o, settled.minor());
+  PutU32(o, transfers);
+}
+
+std::vector<uint8_t> EncodeHeader(uint64_t sequence, uint64_t timestamp_ns, uint32_t events) {
+  std::vector<uint8_t> o = {'A', 'Y', 'N', 'B'};
+  PutU16(o, kJournalVersion);
+  PutU64(o, sequence);
+  PutU64(o, timestamp_ns);
+  PutU32(o, events);
+  return o;
+}
+
+}  // namespace journal
+
+const char* JournalFaultKindName(JournalFaultKind k) {
+  switch (k) {
+    case JournalFaultKind::kSequenceGap: return "sequence_gap";
+    case JournalFaultKind::kHashMismatch: return "hash_mismatch";
+    case JournalFaultKind::kMalformed: return "malformed";
+    case JournalFaultKind::kUnknownAccount: return "unknown_account";
+    case JournalFaultKind::kCurrencyMismatch: return "currency_mismatch";
+    case JournalFaultKind::kInactiveAccount: return "inactive_account";
+    case JournalFaultKind::kOverflow: return "overflow";
+    case JournalFaultKind::kBalanceMismatch: return "balance_mismatch";
+    case JournalFaultKind::kAccountMismatch: return "account_mismatch";
+  }
+  return "unknown";
+}
+
+namespace {
+
+class Replayer {
+ public:
+  explicit Replayer(Replay& r) : r_(r) {}
+
+  // Applies one batch's events; false when the batch is malformed (fault recorded).
+  bool Apply(uint64_t seq, std::span<const uint8_t> bytes) {
+    Reader rd(bytes);
+    const uint32_t magic = rd.U32();
+    const uint16_t version = rd.U16();
+    const uint64_t header_seq = rd.U64();
+    rd.U64();  // timestamp
+    const uint32_t events = rd.U32();
+    if (rd.failed() || magic != 0x41594E42u || version != kJournalVersion || header_seq != seq) {
+      return Malformed(seq, "bad batch header");
+    }
+    for (uint32_t i = 0; i < events; ++i) {
+      if (!Event(seq, rd)) return false;
+    }
+    if (rd.failed() || !rd.done()) return Malformed(seq, "event bytes do not match the count");
+    return true;
+  }
+
+ private:
+  bool Malformed(uint64_t seq, std::string detail) {
+    r_.faults.push_back({JournalFaultKind::kMalformed, seq, 0, std::move(detail)});
+    return false;
+  }
+  void Fault(JournalFaultKind k, uint64_t seq, uint64_t account, std::string detail) {
+    r_.faults.push_back({k, seq, account, std::move(detail)});
+  }
+  ReplayAccount* Get(uint64_t id) {
+    if (id == 0 || id > r_.accounts.size() || !r_.accounts[id - 1].opened) return nullptr;
+    return &r_.accounts[id - 1];
+  }
+
+  bool Event(uint64_t seq, Reader& rd) {
+    const auto tag = static_cast<EventTag>(rd.U8());
+    switch (tag) {
+      case EventTag::kTransfer: {
+        rd.Wide();  // id
+        rd.Wide();  // request
+        rd.U32();   // leg
+        const uint64_t debit = rd.U64(), credit = rd.U64(), currency = rd.U64();
+        const int64_t amount = rd.I64();
+        rd.U16();  // code
+        rd.U64();  // timestamp
+        rd.Str();  // memo
+        if (rd.failed()) return Malformed(seq, "truncated transfer");
+        return Transfer(seq, debit, credit, currency, amount);
+      }
+      case EventTag::kDeploymentCreated:
+        rd.U64(), rd.Str(), rd.I64();
+        break;
+      case EventTag::kBankCreated:
+        rd.U64(), rd.Str(), rd.Str();
+        break;
+      case EventTag::kCurrencyCreated:
+        rd.U64(), rd.Str(), rd.U8(), rd.I64(), rd.U64(), rd.U64(), rd.I32(), rd.I32(), rd.I64(),
+            rd.I64();
+        break;
+      case EventTag::kCircleCreated:
+        rd.U64(), rd.U64(), rd.Str(), rd.Str(), rd.U64();
+        break;
+      case EventTag::kMemberCreated:
+        rd.U64(), rd.U64(), rd.Str();
+        break;
+      case EventTag::kCircleMemberAdded:
+        rd.U64(), rd.U64(), rd.U8();
+        break;
+      case EventTag::kAccountOpened: {
+        const uint64_t id = rd.U64();
+        rd.U64();  // bank
+        const uint64_t currency = rd.U64();
+        const uint8_t kind = rd.U8();
+        rd.U64(), rd.U64(), rd.I64(), rd.I64();
+        if (rd.failed()) return Malformed(seq, "truncated account");
+        // Accounts are numbered densely in the order they are opened.
+        if (id != r_.accounts.size() + 1 || !IsValidAccountKind(kind)) {
+          return Malformed(seq, "account " + std::to_string(id) + " opened out of order");
+        }
+        ReplayAccount a;
+        a.opened = true;
+        a.currency = CurrencyId(currency);
+        a.kind = static_cast<AccountKind>(kind);
+        r_.accounts.push_back(a);
+        break;
+      }
+      case EventTag::kAccountStatusChanged: {
+        const uint64_t id = rd.U64();
+        const uint8_t status = rd.U8();
+        rd.Str(), rd.Str();
+        if (rd.failed()) return Malformed(seq, "truncated status change");
+        ReplayAccount* a = Get(id);
+        if (a == nullptr) {
+          Fault(JournalFaultKind::kUnknownAccount, seq, id, "status change of unknown account");
+          break;
+        }
+        if (status > static_cast<uint8_t>(AccountStatus::kClosed)) {
+          return Malformed(seq, "bad account status");
+        }
+        a->status = static_cast<AccountStatus>(status);
+        break;
+      }
+      case EventTag::kAccountLimitsChanged:
+        rd.U64(), rd.I64(), rd.I64(), rd.Str(), rd.Str();
+        break;
+      case EventTag::kCycleSettled:
+        rd.Wide(), rd.U64(), rd.I64(), rd.I64(), rd.U32();
+        break;
+      default:
+        return Malformed(seq, "unknown event tag " + std::to_string(static_cast<int>(tag)));
+    }
+    if (rd.failed()) return Malformed(seq, "truncated event");
+    return true;
+  }
+
+  bool Transfer(uint64_t seq, uint64_t debit, uint64_t credit, uint64_t currency,
+                int64_t amount) {
+    ++r_.transfers;
+    ReplayAccount* d = Get(debit);
+    ReplayAccount* c = Get(credit);
+    if (d == nullptr || c == nullptr) {
+      Fault(JournalFaultKind::kUnknownAccount, seq, d == nullptr ? debit : credit,
+            "transfer names an account never opened");
+      return true;
+    }
+    if (d->currency.value() != currency || c->currency.value() != currency) {
+      Fault(JournalFaultKind::kCurrencyMismatch, seq, d->currency.value() != currency ? debit : credit,
+            "transfer between accounts of different currencies");
+    }
+    if (d->status != AccountStatus::kActive || c->status != AccountStatus::kActive) {
+      Fault(JournalFaultKind::kInactiveAccount, seq,
+            d->status != AccountStatus::kActive ? debit : credit,
+            "transfer moved a frozen or closed account");
+    }
+    int64_t nb_d, nb_c, nd, nc;
+    if (amount <= 0 || __builtin_sub_overflow(d->balance.minor(), amount, &nb_d) ||
+        __builtin_add_overflow(c->balance.minor(), amount, &nb_c) ||
+        __builtin_add_overflow(d->debits_posted.minor(), amount, &nd) ||
+        __builtin_add_overflow(c->credits_posted.minor(), amount, &nc)) {
+      Fault(JournalFaultKind::kOverflow, seq, debit, "transfer amount invalid or overflowing");
+      return true;
+    }
+    d->balance = Amount(nb_d);
+    d->debits_posted = Amount(nd);
+    c->balance = Amount(nb_c);
+    c->credits_posted = Amount(nc);
+    return true;
+  }
+
+  Replay& r_;
+};
+
+}  // namespace
+
+Replay ReplayJournal(std::span<const StoredBatch> batches) {
+  Replay r;
+  Replayer replayer(r);
+  Hash256 head{};
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const StoredBatch& b = batches[i];
+    if (b.sequence != i + 1) {
+      r.faults.push_back({JournalFaultKind::kSequenceGap, b.sequence, 0,
+                          "expected batch " + std::to_string(i + 1) + ", found " +
+                              std::to_string(b.sequence)});
+      break;
+    }
+    const Hash256 h = Blake2b256(head, b.bytes);
+    if (h != b.hash) {
+      r.faults.push_back({JournalFaultKind::kHashMismatch, b.sequence, 0,
+                          "batch " + std::to_string(b.sequence) +
+                              ": stored hash does not match BLAKE2b(previous head ‖ bytes)"});
+      break;
+    }
+    if (!replayer.Apply(b.sequence, b.bytes)) break;
+    head = h;
+    r.batches = b.sequence;
+  }
+  r.head = head;
+  return r;
+}
+
+}  // namespace ayni

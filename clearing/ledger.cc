@@ -1,0 +1,1010 @@
+#include "clearing/ledger.h"
+
+#include <algorithm>
+
+#include "clearing/check.h"
+#include "clearing/journal.h"
+#include "clearing/limits.h"
+
+namespace ayni {
+namespace {
+
+// Field names of each command's idempotency fingerprint, in fingerprint order.
+constexpr const char* kInitDeploymentFields[] = {"national_code", "scale"};
+constexpr const char* kCreateBankFields[] = {"code", "name"};
+constexpr const char* kCreateCurrencyFields[] = {"bank", "code", "coverage_min_bp",
+                                                 "redemption_fee_bp", "default_ceiling"};
+constexpr const char* kCreateCircleFields[] = {"bank", "code", "name", "scale",
+                                               "default_credit_limit", "default_ceiling"};
+constexpr const char* kCreateMemberFields[] = {"bank", "name"};
+constexpr const char* kAddCircleMemberFields[] = {"circle", "member", "admin"};
+constexpr const char* kOpenAccountFields[] = {"owner", "currency", "kind"};
+constexpr const char* kPayFields[] = {"from", "to", "amount", "memo"};
+constexpr const char* kAccountAmountFields[] = {"account", "amount", "memo"};
+constexpr const char* kFundReserveFields[] = {"bank", "amount", "source", "memo"};
+constexpr const char* kSetStatusFields[] = {"account", "status", "actor", "reason"};
+constexpr const char* kSetLimitsFields[] = {"account", "credit_limit", "ceiling", "actor",
+                                            "reason"};
+constexpr const char* kNoFields[] = {""};
+
+uint64_t U(int64_t v) { return static_cast<uint64_t>(v); }
+
+bool ValidCode(std::string_view s) {
+  if (s.size() < kCodeBytesMin || s.size() > kCodeBytesMax) return false;
+  if (!(s[0] >= 'A' && s[0] <= 'Z')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+bool ValidNationalCode(std::string_view s) {
+  return s.size() == 3 && std::all_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+bool NoControl(std::string_view s) {
+  return std::none_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+bool ValidName(std::string_view s) { return !s.empty() && s.size() <= kNameBytesMax && NoControl(s); }
+bool ValidReason(std::string_view s) {
+  return !s.empty() && s.size() <= kReasonBytesMax && NoControl(s);
+}
+
+bool IsDue(AccountKind k) { return k == AccountKind::kDueFrom || k == AccountKind::kDueTo; }
+
+}  // namespace
+
+Ledger::Undo Ledger::MetaUndo(const Account& a) {
+  Undo u(UndoKind::kAccountMeta);
+  u.a = a.id.value();
+  u.old_status = a.status;
+  u.old_limit = a.credit_limit;
+  u.old_ceiling = a.ceiling;
+  return u;
+}
+
+Amount Coverage::ExcessAtPar() const {
+  if (!covered()) return Amount::Zero();
+  const Int128 excess = (assets_scaled - required_scaled) / 10000;
+  return Amount(excess > INT64_MAX ? INT64_MAX : static_cast<int64_t>(excess));
+}
+
+Ledger::Ledger() { EnsureSodium(); }
+
+// ---- Batches ---------------------------------------------------------------------------
+
+void Ledger::BeginBatch(uint64_t now_ns) {
+  AYNI_CHECK(!batch_open_);
+  batch_open_ = true;
+  batch_timestamp_ns_ = std::max(now_ns, last_timestamp_ns_ + 1);
+  batch_events_ = 0;
+  undo_.clear();
+  batch_transfers_.clear();
+  batch_bytes_.clear();
+  touched_.clear();
+}
+
+SealedBatch Ledger::SealBatch() {
+  AYNI_CHECK(batch_open_);
+  SealedBatch sb;
+  sb.sequence = sequence_ + 1;
+  sb.timestamp_ns = batch_timestamp_ns_;
+  sb.prev_hash = head_;
+  sb.bytes = journal::EncodeHeader(sb.sequence, sb.timestamp_ns, batch_events_);
+  sb.bytes.insert(sb.bytes.end(), batch_bytes_.begin(), batch_bytes_.end());
+  sb.hash = Blake2b256(head_, sb.bytes);
+  sb.transfers = std::move(batch_transfers_);
+  for (AccountId id : touched_) {
+    if (id.value() <= accounts_.size()) sb.touched_accounts.push_back(id);
+  }
+  std::sort(sb.touched_accounts.begin(), sb.touched_accounts.end());
+  sb.touched_accounts.erase(std::unique(sb.touched_accounts.begin(), sb.touched_accounts.end()),
+                            sb.touched_accounts.end());
+  sequence_ = sb.sequence;
+  head_ = sb.hash;
+  last_timestamp_ns_ = batch_timestamp_ns_;
+  batch_open_ = false;
+  undo_.clear();
+  batch_transfers_.clear();
+  batch_bytes_.clear();
+  touched_.clear();
+  return sb;
+}
+
+void Ledger::AbortBatch() {
+  AYNI_CHECK(batch_open_);
+  RollbackTo(Marks{0, 0, 0, 0});
+  batch_open_ = false;
+  touched_.clear();
+}
+
+Ledger::Marks Ledger::Mark() const {
+  return Marks{undo_.size(), batch_transfers_.size(), batch_bytes_.size(), batch_events_};
+}
+
+void Ledger::RollbackTo(const Marks& m) {
+  while (undo_.size() > m.undo) {
+    const Undo u = undo_.back();
+    undo_.pop_back();
+    switch (u.kind) {
+      case UndoKind::kPosting: {
+        const Transfer& t = batch_transfers_[u.a];
+        Account& d = acct(t.debit);
+        Account& c = acct(t.credit);
+        d.balance = Amount(d.balance.minor() + t.amount.minor());
+        d.debits_posted = Amount(d.debits_posted.minor() - t.amount.minor());
+        c.balance = Amount(c.balance.minor() - t.amount.minor());
+        c.credits_posted = Amount(c.credits_posted.minor() - t.amount.minor());
+        if (IsDue(d.kind)) bank_due_net_[d.bank.value() - 1] += t.amount.minor();
+        if (IsDue(c.kind)) bank_due_net_[c.bank.value() - 1] -= t.amount.minor();
+        break;
+      }
+      case UndoKind::kAccountMeta: {
+        Account& a = acct(AccountId(u.a));
+        a.status = u.old_status;
+        a.credit_limit = u.old_limit;
+        a.ceiling = u.old_ceiling;
+        break;
+      }
+      case UndoKind::kRequest:
+        requests_.erase(u.request);
+        break;
+      case UndoKind::kDeployment:
+        national_ = CurrencyId();
+        break;
+      case UndoKind::kBank: {
+        bank_codes_.erase(banks_.back().code);
+        banks_.pop_back();
+        bank_due_net_.pop_back();
+        for (Bank& b : banks_) {
+          b.due_from.resize(banks_.size() + 1);
+          b.due_to.resize(banks_.size() + 1);
+        }
+        break;
+      }
+      case UndoKind::kCurrency: {
+        const Currency& c = currencies_.back();
+        currency_codes_.erase(c.code);
+        if (c.kind == CurrencyKind::kGuaranteed) banks_[c.issuer.value() - 1].issued.pop_back();
+        currencies_.pop_back();
+        break;
+      }
+      case UndoKind::kCircle:
+        circles_.pop_back();
+        break;
+      case UndoKind::kMember:
+        members_.pop_back();
+        break;
+      case UndoKind::kAccount:
+        accounts_.pop_back();
+        touched_in_.pop_back();
+        break;
+      case UndoKind::kCircleMember: {
+        Circle& c = circles_[u.a - 1];
+        std::erase(c.members, MemberId(u.b));
+        std::erase(c.admins, MemberId(u.b));
+        break;
+      }
+      case UndoKind::kCycle:
+        cycles_.pop_back();
+        break;
+    }
+  }
+  batch_transfers_.resize(m.transfers);
+  batch_bytes_.resize(m.bytes);
+  batch_events_ = static_cast<uint32_t>(m.events);
+}
+
+// ---- Request bookkeeping ---------------------------------------------------------------
+
+Outcome Ledger::Precheck(const RequestId& id) const {
+  AYNI_CHECK(batch_open_);
+  if (id.zero()) return Outcome::kRequestIdZero;
+  if (batch_transfers_.size() >= kBatchTransfersMax) return Outcome::kBatchFull;
+  return Outcome::kOk;
+}
+
+std::optional<OpResult> Ledger::CheckRequest(const RequestId& id, const Fingerprint& fp) const {
+  const auto it = requests_.find(id);
+  if (it == requests_.end()) return std::nullopt;
+  const RequestRecord& r = it->second;
+  OpResult res;
+  if (r.kind != fp.kind) {
+    res.outcome = Outcome::kExistsWithDifferentFields;
+    res.detail = "operation";
+    return res;
+  }
+  for (int i = 0; i < kFingerprintFields; ++i) {
+    if (r.fields[i] != fp.fields[i]) {
+      res.outcome = Outcome::kExistsWithDifferentFields;
+      res.detail = fp.names[i];
+      return res;
+    }
+  }
+  res.outcome = Outcome::kExists;
+  res.id = r.result_id;
+  res.timestamp_ns = r.timestamp_ns;
+  res.legs = r.legs;
+  return res;
+}
+
+void Ledger::RecordRequest(const RequestId& id, const Fingerprint& fp, uint64_t result_id,
+                           uint32_t legs) {
+  RequestRecord r{fp.kind, legs, {}, result_id, batch_timestamp_ns_};
+  std::copy(std::begin(fp.fields), std::end(fp.fields), r.fields);
+  const bool inserted = requests_.emplace(id, r).second;
+  AYNI_CHECK(inserted);
+  Undo u(UndoKind::kRequest);
+  u.request = id;
+  undo_.push_back(u);
+}
+
+OpResult Ledger::Finish(const RequestId& id, const Fingerprint& fp, uint64_t result_id,
+                        uint32_t legs) {
+  RecordRequest(id, fp, result_id, legs);
+  OpResult r;
+  r.outcome = Outcome::kOk;
+  r.id = result_id;
+  r.timestamp_ns = batch_timestamp_ns_;
+  r.legs = legs;
+  return r;
+}
+
+OpResult Ledger::Refuse(Outcome o, const char* detail) {
+  OpResult r;
+  r.outcome = o;
+  r.detail = detail;
+  return r;
+}
+
+// ---- Posting ---------------------------------------------------------------------------
+
+void Ledger::Touch(AccountId id) {
+  uint64_t& t = touched_in_[id.value() - 1];
+  if (t != sequence_ + 1) {
+    t = sequence_ + 1;
+    touched_.push_back(id);
+  }
+}
+
+Outcome Ledger::CheckBounds(const Account& a, Amount nb, bool debit_side,
+                            const char** detail) const {
+  if (IsMemberKind(a.kind)) {
+    if (nb.minor() < -a.credit_limit.minor()) {
+      *detail = debit_side ? "from" : "to";
+      const bool guaranteed = currencies_[a.currency.value() - 1].kind == CurrencyKind::kGuaranteed;
+      return guaranteed ? Outcome::kInsufficientFunds : Outcome::kExceedsCreditLimit;
+    }
+    if (nb > a.ceiling) {
+      *detail = debit_side ? "from" : "to";
+      return Outcome::kExceedsCeiling;
+    }
+    return Outcome::kOk;
+  }
+  const SignRule rule = SignRuleOf(a.kind);
+  if ((rule == SignRule::kNonNegative && nb.negative()) ||
+      (rule == SignRule::kNonPositive && nb.positive())) {
+    *detail = AccountKindName(a.kind);
+    return Outcome::kSystemAccountSign;
+  }
+  return Outcome::kOk;
+}
+
+Outcome Ledger::PostLeg(const RequestId& request, uint32_t index, const Leg& leg,
+                        std::string_view memo, const char** detail) {
+  Account& d = acct(leg.debit);
+  Account& c = acct(leg.credit);
+  AYNI_CHECK(d.currency == c.currency);
+  AYNI_CHECK(leg.amount.positive());
+  if (d.status == AccountStatus::kFrozen) return Outcome::kDebitAccountFrozen;
+  if (d.status == AccountStatus::kClosed) return Outcome::kDebitAccountClosed;
+  if (c.status == AccountStatus::kFrozen) return Outcome::kCreditAccountFrozen;
+  if (c.status == AccountStatus::kClosed) return Outcome::kCreditAccountClosed;
+  const auto nd = d.balance.CheckedSub(leg.amount);
+  const auto nc = c.balance.CheckedAdd(leg.amount);
+  const auto dp = d.debits_posted.CheckedAdd(leg.amount);
+  const auto cp = c.credits_posted.CheckedAdd(leg.amount);
+  if (!nd || !nc || !dp || !cp) return Outcome::kBalanceOverflow;
+  if (Outcome o = CheckBounds(d, *nd, true, detail); o != Outcome::kOk) return o;
+  if (Outcome o = CheckBounds(c, *nc, false, detail); o != Outcome::kOk) return o;
+
+  d.balance = *nd;
+  d.debits_posted = *dp;
+  c.balance = *nc;
+  c.credits_posted = *cp;
+  if (IsDue(d.kind)) bank_due_net_[d.bank.value() - 1] -= leg.amount.minor();
+  if (IsDue(c.kind)) bank_due_net_[c.bank.value() - 1] += leg.amount.minor();
+
+  Transfer t;
+  t.id = DeriveTransferId(request, index);
+  t.request = request;
+  t.leg = index;
+  t.debit = leg.debit;
+  t.credit = leg.credit;
+  t.currency = d.currency;
+  t.amount = leg.amount;
+  t.code = leg.code;
+  t.timestamp_ns = batch_timestamp_ns_;
+  t.memo.assign(memo);
+  journal::EncodeTransfer(batch_bytes_, t);
+  PushEvent();
+  batch_transfers_.push_back(std::move(t));
+  Undo u(UndoKind::kPosting);
+  u.a = batch_transfers_.size() - 1;
+  undo_.push_back(u);
+  Touch(leg.debit);
+  Touch(leg.credit);
+  return Outcome::kOk;
+}
+
+Outcome Ledger::PostGroup(const RequestId& request, std::span<const Leg> legs,
+                          std::string_view memo, const char** detail) {
+  const Marks m = Mark();
+  for (uint32_t i = 0; i < legs.size(); ++i) {
+    const Outcome o = PostLeg(request, i, legs[i], memo, detail);
+    if (o != Outcome::kOk) {
+      RollbackTo(m);
+      return o;
+    }
+  }
+  return Outcome::kOk;
+}
+
+Int128 Ledger::Margin(BankId bank) const {
+  const Bank& b = banks_[bank.value() - 1];
+  const Int128 assets = static_cast<Int128>(acct(b.reserve).balance.minor()) +
+                          bank_due_net_[bank.value() - 1];
+  Int128 required = 0;
+  for (CurrencyId cid : b.issued) {
+    const Currency& c = currencies_[cid.value() - 1];
+    required += -static_cast<Int128>(acct(c.issuance).balance.minor()) * c.policy.coverage_min_bp;
+  }
+  return assets * 10000 - required;
+}
+
+OpResult Ledger::CommitGroup(const RequestId& id, const Fingerprint& fp, std::span<const Leg> legs,
+                             std::string_view memo, std::span<const BankId> banks) {
+  AYNI_CHECK(banks.size() <= 2);
+  Int128 before[2] = {0, 0};
+  for (size_t i = 0; i < banks.size(); ++i) before[i] = Margin(banks[i]);
+  const Marks m = Mark();
+  const char* detail = "";
+  if (Outcome o = PostGroup(id, legs, memo, &detail); o != Outcome::kOk) return Refuse(o, detail);
+  for (size_t i = 0; i < banks.size(); ++i) {
+    const Int128 after = Margin(banks[i]);
+    // Refuse what leaves a bank under-covered, unless it was already and this does not
+    // make it worse (so that money can still flow *into* an under-covered reserve).
+    if (after < 0 && after < before[i]) {
+      RollbackTo(m);
+      return Refuse(Outcome::kCoverageWouldBreak);
+    }
+  }
+  return Finish(id, fp, 0, static_cast<uint32_t>(legs.size()));
+}
+
+AccountId Ledger::NewAccount(BankId bank, CurrencyId currency, AccountKind kind, MemberId owner,
+                             BankId counterparty, Amount credit_limit, Amount ceiling) {
+  Account a;
+  a.id = AccountId(accounts_.size() + 1);
+  a.bank = bank;
+  a.currency = currency;
+  a.kind = kind;
+  a.owner = owner;
+  a.counterparty = counterparty;
+  a.credit_limit = credit_limit;
+  a.ceiling = ceiling;
+  accounts_.push_back(a);
+  touched_in_.push_back(0);
+  undo_.push_back(Undo(UndoKind::kAccount));
+  journal::EncodeAccount(batch_bytes_, a);
+  PushEvent();
+  Touch(a.id);
+  return a.id;
+}
+
+// ---- Set-up ----------------------------------------------------------------------------
+
+OpResult Ledger::InitDeployment(const InitDeploymentCmd& c) {
+  const Fingerprint fp{Kind::kInitDeployment,
+                       {Fingerprint64(c.national_code), U(c.scale)},
+                       kInitDeploymentFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (national_.valid()) return Refuse(Outcome::kDeploymentExists);
+  if (!ValidNationalCode(c.national_code)) return Refuse(Outcome::kInvalidCode, "national_code");
+  if (!IsValidScale(c.scale)) return Refuse(Outcome::kInvalidScale, "scale");
+
+  Currency cur;
+  cur.id = CurrencyId(currencies_.size() + 1);
+  cur.code = c.national_code;
+  cur.kind = CurrencyKind::kNational;
+  cur.scale = c.scale;
+  currencies_.push_back(cur);
+  currency_codes_.emplace(cur.code, cur.id);
+  undo_.push_back(Undo(UndoKind::kCurrency));
+  national_ = cur.id;
+  undo_.push_back(Undo(UndoKind::kDeployment));
+  journal::EncodeDeployment(batch_bytes_, cur.id, cur.code, cur.scale);
+  PushEvent();
+  return Finish(c.request, fp, cur.id.value(), 0);
+}
+
+OpResult Ledger::CreateBank(const CreateBankCmd& c) {
+  const Fingerprint fp{Kind::kCreateBank, {Fingerprint64(c.code), Fingerprint64(c.name)},
+                       kCreateBankFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (!national_.valid()) return Refuse(Outcome::kNoDeployment);
+  if (!ValidCode(c.code)) return Refuse(Outcome::kInvalidCode, "code");
+  if (!ValidName(c.name)) return Refuse(Outcome::kInvalidName, "name");
+  if (bank_codes_.contains(c.code)) return Refuse(Outcome::kCodeExists, "code");
+  if (banks_.size() >= kBanksMax || accounts_.size() + 5 + 4 * banks_.size() > kAccountsMax) {
+    return Refuse(Outcome::kLimitReached, "banks");
+  }
+
+  const BankId id(banks_.size() + 1);
+  Bank b;
+  b.id = id;
+  b.code = c.code;
+  b.name = c.name;
+  banks_.push_back(b);
+  bank_due_net_.push_back(0);
+  bank_codes_.emplace(c.code, id);
+  journal::EncodeBank(batch_bytes_, b);
+  PushEvent();
+  const auto sys = [&](AccountKind k, BankId counterparty = BankId()) {
+    return NewAccount(id, national_, k, MemberId(), counterparty, Amount::Zero(), Amount::Max());
+  };
+  // Build into a local first: NewAccount may not hold references into banks_.
+  Bank nb = banks_.back();
+  nb.vault = sys(AccountKind::kVault);
+  nb.reserve = sys(AccountKind::kReserve);
+  nb.loans = sys(AccountKind::kLoans);
+  nb.fees = sys(AccountKind::kFees);
+  nb.write_off = sys(AccountKind::kWriteOff);
+  nb.due_from.resize(id.value() + 1);
+  nb.due_to.resize(id.value() + 1);
+  for (size_t i = 0; i + 1 < banks_.size(); ++i) {
+    const BankId other = banks_[i].id;
+    nb.due_from[other.value()] = sys(AccountKind::kDueFrom, other);
+    nb.due_to[other.value()] = sys(AccountKind::kDueTo, other);
+    const AccountId of = NewAccount(other, national_, AccountKind::kDueFrom, MemberId(), id,
+                                    Amount::Zero(), Amount::Max());
+    const AccountId ot = NewAccount(other, national_, AccountKind::kDueTo, MemberId(), id,
+                                    Amount::Zero(), Amount::Max());
+    banks_[i].due_from.resize(id.value() + 1);
+    banks_[i].due_to.resize(id.value() + 1);
+    banks_[i].due_from[id.value()] = of;
+    banks_[i].due_to[id.value()] = ot;
+  }
+  banks_.back() = std::move(nb);
+  undo_.push_back(Undo(UndoKind::kBank));
+  return Finish(c.request, fp, id.value(), 0);
+}
+
+OpResult Ledger::CreateCurrency(const CreateCurrencyCmd& c) {
+  const Fingerprint fp{Kind::kCreateCurrency,
+                       {c.bank.value(), Fingerprint64(c.code), U(c.coverage_min_bp),
+                        U(c.redemption_fee_bp), U(c.default_ceiling.minor())},
+                       kCreateCurrencyFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (!national_.valid()) return Refuse(Outcome::kNoDeployment);
+  if (!ValidCode(c.code)) return Refuse(Outcome::kInvalidCode, "code");
+  if (c.coverage_min_bp < 0 || c.coverage_min_bp > kCoverageBpMax) {
+    return Refuse(Outcome::kInvalidBasisPoints, "coverage_min_bp");
+  }
+  if (c.redemption_fee_bp < 0 || c.redemption_fee_bp > kFeeBpMax) {
+    return Refuse(Outcome::kInvalidBasisPoints, "redemption_fee_bp");
+  }
+  if (c.default_ceiling.negative()) return Refuse(Outcome::kInvalidLimit, "default_ceiling");
+  if (FindBank(c.bank) == nullptr) return Refuse(Outcome::kBankNotFound, "bank");
+  if (currency_codes_.contains(c.code)) return Refuse(Outcome::kCodeExists, "code");
+  if (currencies_.size() >= kCurrenciesMax) return Refuse(Outcome::kLimitReached, "currencies");
+
+  Currency cur;
+  cur.id = CurrencyId(currencies_.size() + 1);
+  cur.code = c.code;
+  cur.kind = CurrencyKind::kGuaranteed;
+  cur.scale = currencies_[national_.value() - 1].scale;
+  cur.issuer = c.bank;
+  cur.policy.coverage_min_bp = c.coverage_min_bp;
+  cur.policy.redemption_fee_bp = c.redemption_fee_bp;
+  cur.policy.default_ceiling = c.default_ceiling;
+  currencies_.push_back(cur);
+  currency_codes_.emplace(cur.code, cur.id);
+  banks_[c.bank.value() - 1].issued.push_back(cur.id);
+  undo_.push_back(Undo(UndoKind::kCurrency));
+  journal::EncodeCurrency(batch_bytes_, cur);
+  PushEvent();
+  const auto sys = [&](AccountKind k) {
+    return NewAccount(c.bank, cur.id, k, MemberId(), BankId(), Amount::Zero(), Amount::Max());
+  };
+  const AccountId issuance = sys(AccountKind::kIssuance);
+  const AccountId card_float = sys(AccountKind::kCardFloat);
+  const AccountId card_losses = sys(AccountKind::kCardLosses);
+  const AccountId suspense = sys(AccountKind::kSuspense);
+  Currency& stored = currencies_.back();
+  stored.issuance = issuance;
+  stored.card_float = card_float;
+  stored.card_losses = card_losses;
+  stored.suspense = suspense;
+  return Finish(c.request, fp, cur.id.value(), 0);
+}
+
+OpResult Ledger::CreateCircle(const CreateCircleCmd& c) {
+  const Fingerprint fp{Kind::kCreateCircle,
+                       {c.bank.value(), Fingerprint64(c.code), Fingerprint64(c.name), U(c.scale),
+                        U(c.default_credit_limit.minor()), U(c.default_ceiling.minor())},
+                       kCreateCircleFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (!national_.valid()) return Refuse(Outcome::kNoDeployment);
+  if (!ValidCode(c.code)) return Refuse(Outcome::kInvalidCode, "code");
+  if (!ValidName(c.name)) return Refuse(Outcome::kInvalidName, "name");
+  if (!IsValidScale(c.scale)) return Refuse(Outcome::kInvalidScale, "scale");
+  if (c.default_credit_limit.negative()) {
+    return Refuse(Outcome::kInvalidLimit, "default_credit_limit");
+  }
+  if (c.default_ceiling.negative()) return Refuse(Outcome::kInvalidLimit, "default_ceiling");
+  if (FindBank(c.bank) == nullptr) return Refuse(Outcome::kBankNotFound, "bank");
+  if (currency_codes_.contains(c.code)) return Refuse(Outcome::kCodeExists, "code");
+  if (currencies_.size() >= kCurrenciesMax || circles_.size() >= kCirclesMax) {
+    return Refuse(Outcome::kLimitReached, "circles");
+  }
+
+  Circle circle;
+  circle.id = CircleId(circles_.size() + 1);
+  circle.bank = c.bank;
+  circle.code = c.code;
+  circle.name = c.name;
+  circle.currency = CurrencyId(currencies_.size() + 1);
+  Currency cur;
+  cur.id = circle.currency;
+  cur.code = c.code;
+  cur.kind = CurrencyKind::kMutualCredit;
+  cur.scale = c.scale;
+  cur.issuer = c.bank;
+  cur.circle = circle.id;
+  cur.policy.coverage_min_bp = 0;
+  cur.policy.redemption_fee_bp = 0;
+  cur.policy.default_credit_limit = c.default_credit_limit;
+  cur.policy.default_ceiling = c.default_ceiling;
+  circles_.push_back(circle);
+  undo_.push_back(Undo(UndoKind::kCircle));
+  currencies_.push_back(cur);
+  currency_codes_.emplace(cur.code, cur.id);
+  undo_.push_back(Undo(UndoKind::kCurrency));
+  journal::EncodeCurrency(batch_bytes_, cur);
+  PushEvent();
+  journal::EncodeCircle(batch_bytes_, circle);
+  PushEvent();
+  return Finish(c.request, fp, circle.id.value(), 0);
+}
+
+OpResult Ledger::CreateMember(const CreateMemberCmd& c) {
+  const Fingerprint fp{Kind::kCreateMember, {c.bank.value(), Fingerprint64(c.name)},
+                       kCreateMemberFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (!national_.valid()) return Refuse(Outcome::kNoDeployment);
+  if (!ValidName(c.name)) return Refuse(Outcome::kInvalidName, "name");
+  if (FindBank(c.bank) == nullptr) return Refuse(Outcome::kBankNotFound, "bank");
+  if (members_.size() >= kMembersMax) return Refuse(Outcome::kLimitReached, "members");
+  Member m{MemberId(members_.size() + 1), c.bank, c.name};
+  members_.push_back(m);
+  undo_.push_back(Undo(UndoKind::kMember));
+  journal::EncodeMember(batch_bytes_, m);
+  PushEvent();
+  return Finish(c.request, fp, m.id.value(), 0);
+}
+
+OpResult Ledger::AddCircleMember(const AddCircleMemberCmd& c) {
+  const Fingerprint fp{Kind::kAddCircleMember,
+                       {c.circle.value(), c.member.value(), c.admin ? 1u : 0u},
+                       kAddCircleMemberFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (!national_.valid()) return Refuse(Outcome::kNoDeployment);
+  const Circle* circle = FindCircle(c.circle);
+  if (circle == nullptr) return Refuse(Outcome::kCircleNotFound, "circle");
+  const Member* member = FindMember(c.member);
+  if (member == nullptr) return Refuse(Outcome::kMemberNotFound, "member");
+  if (member->bank != circle->bank) return Refuse(Outcome::kMemberOfOtherBank, "member");
+  if (IsCircleMember(c.circle, c.member)) return Refuse(Outcome::kAlreadyInCircle, "member");
+  Circle& mc = circles_[c.circle.value() - 1];
+  mc.members.insert(std::upper_bound(mc.members.begin(), mc.members.end(), c.member), c.member);
+  if (c.admin) {
+    mc.admins.insert(std::upper_bound(mc.admins.begin(), mc.admins.end(), c.member), c.member);
+  }
+  Undo u(UndoKind::kCircleMember);
+  u.a = c.circle.value();
+  u.b = c.member.value();
+  undo_.push_back(u);
+  journal::EncodeCircleMember(batch_bytes_, c.circle, c.member, c.admin);
+  PushEvent();
+  return Finish(c.request, fp, c.circle.value(), 0);
+}
+
+OpResult Ledger::OpenAccount(const OpenAccountCmd& c) {
+  const Fingerprint fp{Kind::kOpenAccount,
+                       {c.owner.value(), c.currency.value(), static_cast<uint64_t>(c.kind)},
+                       kOpenAccountFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (!national_.valid()) return Refuse(Outcome::kNoDeployment);
+  if (!IsMemberKind(c.kind)) return Refuse(Outcome::kInvalidKind, "kind");
+  const Member* m = FindMember(c.owner);
+  if (m == nullptr) return Refuse(Outcome::kMemberNotFound, "owner");
+  const Currency* cur = FindCurrency(c.currency);
+  if (cur == nullptr) return Refuse(Outcome::kCurrencyNotFound, "currency");
+  if (cur->kind == CurrencyKind::kNational) return Refuse(Outcome::kWrongCurrencyKind, "currency");
+  if (cur->kind == CurrencyKind::kGuaranteed && cur->issuer != m->bank) {
+    return Refuse(Outcome::kMemberOfOtherBank, "currency");
+  }
+  if (cur->kind == CurrencyKind::kMutualCredit && !IsCircleMember(cur->circle, c.owner)) {
+    return Refuse(Outcome::kNotInCircle, "owner");
+  }
+  if (accounts_.size() >= kAccountsMax) return Refuse(Outcome::kLimitReached, "accounts");
+  const Amount limit = cur->kind == CurrencyKind::kMutualCredit ? cur->policy.default_credit_limit
+                                                                 : Amount::Zero();
+  const AccountId id =
+      NewAccount(cur->issuer, cur->id, c.kind, c.owner, BankId(), limit, cur->policy.default_ceiling);
+  return Finish(c.request, fp, id.value(), 0);
+}
+
+// ---- Money -----------------------------------------------------------------------------
+
+OpResult Ledger::Pay(const PayCmd& c) {
+  const Fingerprint fp{Kind::kPay,
+                       {c.from.value(), c.to.value(), U(c.amount.minor()), Fingerprint64(c.memo)},
+                       kPayFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (!c.amount.positive()) return Refuse(Outcome::kAmountNotPositive, "amount");
+  if (c.memo.size() > kMemoBytesMax) return Refuse(Outcome::kMemoTooLong, "memo");
+  const Account* from = FindAccount(c.from);
+  if (from == nullptr) return Refuse(Outcome::kDebitAccountNotFound, "from");
+  const Account* to = FindAccount(c.to);
+  if (to == nullptr) return Refuse(Outcome::kCreditAccountNotFound, "to");
+  if (c.from == c.to) return Refuse(Outcome::kSameAccount, "to");
+  if (!IsMemberKind(from->kind)) return Refuse(Outcome::kWrongAccountKind, "from");
+  if (!IsMemberKind(to->kind)) return Refuse(Outcome::kWrongAccountKind, "to");
+  const Currency& cf = currencies_[from->currency.value() - 1];
+  const Currency& ct = currencies_[to->currency.value() - 1];
+
+  Leg legs[3];
+  size_t n = 0;
+  BankId banks[2];
+  size_t nb = 0;
+  if (cf.id == ct.id) {
+    if (cf.kind == CurrencyKind::kMutualCredit &&
+        (!IsCircleMember(cf.circle, from->owner) || !IsCircleMember(cf.circle, to->owner))) {
+      return Refuse(Outcome::kNotInCircle, "to");
+    }
+    legs[n++] = {c.from, c.to, c.amount, TransferCode::kPayment};
+  } else {
+    // Mutual credit never leaves its circle (invariant 4); guaranteed currencies trade 1:1.
+    if (cf.kind == CurrencyKind::kMutualCredit || ct.kind == CurrencyKind::kMutualCredit) {
+      return Refuse(Outcome::kNotInCircle, "to");
+    }
+    legs[n++] = {c.from, cf.issuance, c.amount, TransferCode::kPayment};
+    legs[n++] = {ct.issuance, c.to, c.amount, TransferCode::kPayment};
+    banks[nb++] = cf.issuer;
+    if (cf.issuer != ct.issuer) {
+      const Bank& a = banks_[cf.issuer.value() - 1];
+      const Bank& b = banks_[ct.issuer.value() - 1];
+      legs[n++] = {a.due_to[b.id.value()], b.due_from[a.id.value()], c.amount,
+                   TransferCode::kInterbank};
+      banks[nb++] = ct.issuer;
+    }
+  }
+  return CommitGroup(c.request, fp, std::span(legs, n), c.memo, std::span(banks, nb));
+}
+
+Outcome Ledger::CheckMemberGuaranteed(const AccountAmountCmd& c, const char** detail) const {
+  *detail = "amount";
+  if (!c.amount.positive()) return Outcome::kAmountNotPositive;
+  *detail = "memo";
+  if (c.memo.size() > kMemoBytesMax) return Outcome::kMemoTooLong;
+  *detail = "account";
+  const Account* a = FindAccount(c.account);
+  if (a == nullptr) return Outcome::kAccountNotFound;
+  if (!IsMemberKind(a->kind)) return Outcome::kWrongAccountKind;
+  if (currencies_[a->currency.value() - 1].kind != CurrencyKind::kGuaranteed) {
+    return Outcome::kWrongCurrencyKind;
+  }
+  *detail = "";
+  return Outcome::kOk;
+}
+
+OpResult Ledger::Issue(const AccountAmountCmd& c) {
+  const Fingerprint fp{Kind::kIssue,
+                       {c.account.value(), U(c.amount.minor()), Fingerprint64(c.memo)},
+                       kAccountAmountFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  const char* detail = "";
+  if (Outcome o = CheckMemberGuaranteed(c, &detail); o != Outcome::kOk) return Refuse(o, detail);
+  const Account& a = acct(c.account);
+  const Currency& cur = currencies_[a.currency.value() - 1];
+  const Bank& b = banks_[cur.issuer.value() - 1];
+  const Leg legs[] = {{b.vault, b.reserve, c.amount, TransferCode::kIssue},
+                      {cur.issuance, c.account, c.amount, TransferCode::kIssue}};
+  const BankId banks[] = {cur.issuer};
+  return CommitGroup(c.request, fp, legs, c.memo, banks);
+}
+
+OpResult Ledger::Redeem(const AccountAmountCmd& c) {
+  const Fingerprint fp{Kind::kRedeem,
+                       {c.account.value(), U(c.amount.minor()), Fingerprint64(c.memo)},
+                       kAccountAmountFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  const char* detail = "";
+  if (Outcome o = CheckMemberGuaranteed(c, &detail); o != Outcome::kOk) return Refuse(o, detail);
+  const Account& a = acct(c.account);
+  const Currency& cur = currencies_[a.currency.value() - 1];
+  const Bank& b = banks_[cur.issuer.value() - 1];
+  const Amount fee = c.amount.FeeFloor(cur.policy.redemption_fee_bp);
+  const Amount paid(c.amount.minor() - fee.minor());
+  Leg legs[3];
+  size_t n = 0;
+  legs[n++] = {c.account, cur.issuance, c.amount, TransferCode::kRedeem};
+  if (paid.positive()) legs[n++] = {b.reserve, b.vault, paid, TransferCode::kRedeem};
+  if (fee.positive()) legs[n++] = {b.reserve, b.fees, fee, TransferCode::kFee};
+  const BankId banks[] = {cur.issuer};
+  return CommitGroup(c.request, fp, std::span(legs, n), c.memo, banks);
+}
+
+OpResult Ledger::Distribute(const AccountAmountCmd& c) {
+  const Fingerprint fp{Kind::kDistribute,
+                       {c.account.value(), U(c.amount.minor()), Fingerprint64(c.memo)},
+                       kAccountAmountFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  const char* detail = "";
+  if (Outcome o = CheckMemberGuaranteed(c, &detail); o != Outcome::kOk) return Refuse(o, detail);
+  const Account& a = acct(c.account);
+  const Currency& cur = currencies_[a.currency.value() - 1];
+  const Leg legs[] = {{cur.issuance, c.account, c.amount, TransferCode::kDistribute}};
+  const BankId banks[] = {cur.issuer};
+  return CommitGroup(c.request, fp, legs, c.memo, banks);
+}
+
+OpResult Ledger::FundReserve(const FundReserveCmd& c) {
+  const Fingerprint fp{Kind::kFundReserve,
+                       {c.bank.value(), U(c.amount.minor()), static_cast<uint64_t>(c.source),
+                        Fingerprint64(c.memo)},
+                       kFundReserveFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (!c.amount.positive()) return Refuse(Outcome::kAmountNotPositive, "amount");
+  if (c.memo.size() > kMemoBytesMax) return Refuse(Outcome::kMemoTooLong, "memo");
+  if (c.source != FundSource::kVault && c.source != FundSource::kFees) {
+    return Refuse(Outcome::kInvalidKind, "source");
+  }
+  const Bank* b = FindBank(c.bank);
+  if (b == nullptr) return Refuse(Outcome::kBankNotFound, "bank");
+  const AccountId from = c.source == FundSource::kVault ? b->vault : b->fees;
+  const Leg legs[] = {{from, b->reserve, c.amount, TransferCode::kFundReserve}};
+  const BankId banks[] = {c.bank};
+  return CommitGroup(c.request, fp, legs, c.memo, banks);
+}
+
+// ---- Account administration ------------------------------------------------------------
+
+OpResult Ledger::SetAccountStatus(const SetAccountStatusCmd& c) {
+  const Fingerprint fp{Kind::kSetAccountStatus,
+                       {c.account.value(), static_cast<uint64_t>(c.status),
+                        Fingerprint64(c.actor), Fingerprint64(c.reason)},
+                       kSetStatusFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (static_cast<uint8_t>(c.status) > static_cast<uint8_t>(AccountStatus::kClosed)) {
+    return Refuse(Outcome::kInvalidKind, "status");
+  }
+  if (!ValidName(c.actor)) return Refuse(Outcome::kInvalidName, "actor");
+  if (!ValidReason(c.reason)) return Refuse(Outcome::kInvalidReason, "reason");
+  const Account* a = FindAccount(c.account);
+  if (a == nullptr) return Refuse(Outcome::kAccountNotFound, "account");
+  if (!IsMemberKind(a->kind)) return Refuse(Outcome::kWrongAccountKind, "account");
+  if (a->status == AccountStatus::kClosed) return Refuse(Outcome::kAccountClosed, "account");
+  if (c.status == AccountStatus::kClosed && !a->balance.zero()) {
+    return Refuse(Outcome::kAccountNotEmpty, "account");
+  }
+  undo_.push_back(MetaUndo(*a));
+  acct(c.account).status = c.status;
+  journal::EncodeAccountStatus(batch_bytes_, c.account, c.status, c.actor, c.reason);
+  PushEvent();
+  Touch(c.account);
+  return Finish(c.request, fp, c.account.value(), 0);
+}
+
+OpResult Ledger::SetAccountLimits(const SetAccountLimitsCmd& c) {
+  const Fingerprint fp{Kind::kSetAccountLimits,
+                       {c.account.value(), U(c.credit_limit.minor()), U(c.ceiling.minor()),
+                        Fingerprint64(c.actor), Fingerprint64(c.reason)},
+                       kSetLimitsFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (c.credit_limit.negative()) return Refuse(Outcome::kInvalidLimit, "credit_limit");
+  if (c.ceiling.negative()) return Refuse(Outcome::kInvalidLimit, "ceiling");
+  if (!ValidName(c.actor)) return Refuse(Outcome::kInvalidName, "actor");
+  if (!ValidReason(c.reason)) return Refuse(Outcome::kInvalidReason, "reason");
+  const Account* a = FindAccount(c.account);
+  if (a == nullptr) return Refuse(Outcome::kAccountNotFound, "account");
+  if (!IsMemberKind(a->kind)) return Refuse(Outcome::kWrongAccountKind, "account");
+  if (a->status == AccountStatus::kClosed) return Refuse(Outcome::kAccountClosed, "account");
+  if (currencies_[a->currency.value() - 1].kind == CurrencyKind::kGuaranteed &&
+      !c.credit_limit.zero()) {
+    // Guaranteed currency is fully backed: members can never owe it.
+    return Refuse(Outcome::kWrongCurrencyKind, "credit_limit");
+  }
+  // A new limit may not leave the account already in breach (invariant 2).
+  if (a->balance.minor() < -c.credit_limit.minor()) {
+    return Refuse(Outcome::kExceedsCreditLimit, "credit_limit");
+  }
+  if (a->balance > c.ceiling) return Refuse(Outcome::kExceedsCeiling, "ceiling");
+  undo_.push_back(MetaUndo(*a));
+  Account& m = acct(c.account);
+  m.credit_limit = c.credit_limit;
+  m.ceiling = c.ceiling;
+  journal::EncodeAccountLimits(batch_bytes_, c.account, c.credit_limit, c.ceiling, c.actor,
+                               c.reason);
+  PushEvent();
+  Touch(c.account);
+  return Finish(c.request, fp, c.account.value(), 0);
+}
+
+// ---- Clearing --------------------------------------------------------------------------
+
+std::vector<Obligation> Ledger::OpenObligations() const {
+  std::vector<Obligation> out;
+  for (const Bank& creditor : banks_) {
+    for (size_t d = 1; d < creditor.due_from.size(); ++d) {
+      if (!creditor.due_from[d].valid()) continue;
+      const Amount bal = acct(creditor.due_from[d]).balance;
+      if (bal.positive()) out.push_back({BankId(d), creditor.id, bal});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Obligation& x, const Obligation& y) {
+    return std::pair(x.debtor, x.creditor) < std::pair(y.debtor, y.creditor);
+  });
+  return out;
+}
+
+OpResult Ledger::RunCycle(const RunCycleCmd& c, CycleReport* report) {
+  const Fingerprint fp{Kind::kRunCycle, {}, kNoFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) {
+    if (r->outcome == Outcome::kExists && report != nullptr) *report = cycles_[r->id - 1];
+    return *r;
+  }
+  if (!national_.valid()) return Refuse(Outcome::kNoDeployment);
+  CycleReport rep;
+  rep.request = c.request;
+  rep.timestamp_ns = batch_timestamp_ns_;
+  rep.obligations = OpenObligations();
+  Result<NettingPlan> plan = ComputeNetting(rep.obligations);
+  if (!plan.ok()) return Refuse(Outcome::kBalanceOverflow, "obligations");
+  rep.plan = std::move(plan).value();
+
+  for (const NetPosition& p : rep.plan.positions) {
+    if (p.net.negative() && acct(banks_[p.bank.value() - 1].reserve).balance.minor() < -p.net.minor()) {
+      rep.short_debtors.push_back(p.bank);
+    }
+  }
+  if (!rep.short_debtors.empty()) {
+    if (report != nullptr) *report = std::move(rep);
+    return Refuse(Outcome::kSettlementShort, "reserve");
+  }
+
+  std::vector<Leg> legs;
+  legs.reserve(rep.plan.instructions.size() + rep.obligations.size());
+  for (const SettlementInstruction& s : rep.plan.instructions) {
+    legs.push_back({banks_[s.from.value() - 1].reserve, banks_[s.to.value() - 1].reserve, s.amount,
+                    TransferCode::kSettlement});
+  }
+  for (const Obligation& o : rep.obligations) {
+    const Bank& creditor = banks_[o.creditor.value() - 1];
+    const Bank& debtor = banks_[o.debtor.value() - 1];
+    legs.push_back({creditor.due_from[o.debtor.value()], debtor.due_to[o.creditor.value()],
+                    o.amount, TransferCode::kSettlement});
+  }
+  std::vector<std::pair<BankId, Int128>> before;
+  for (const NetPosition& p : rep.plan.positions) before.push_back({p.bank, Margin(p.bank)});
+  const char* detail = "";
+  if (Outcome o = PostGroup(c.request, legs, "clearing cycle", &detail); o != Outcome::kOk) {
+    return Refuse(o, detail);
+  }
+  // Settlement moves a bank's net position into its reserve: coverage cannot change.
+  for (const auto& [bank, margin] : before) AYNI_CHECK(Margin(bank) == margin);
+
+  rep.number = cycles_.size() + 1;
+  journal::EncodeCycle(batch_bytes_, c.request, rep.number, rep.plan.gross_total,
+                       rep.plan.settled_total, static_cast<uint32_t>(legs.size()));
+  PushEvent();
+  cycles_.push_back(rep);
+  undo_.push_back(Undo(UndoKind::kCycle));
+  if (report != nullptr) *report = rep;
+  return Finish(c.request, fp, rep.number, static_cast<uint32_t>(legs.size()));
+}
+
+// ---- Reads -----------------------------------------------------------------------------
+
+const Bank* Ledger::FindBank(BankId id) const {
+  if (!id.valid() || id.value() > banks_.size()) return nullptr;
+  return &banks_[id.value() - 1];
+}
+
+const Bank* Ledger::FindBankByCode(std::string_view code) const {
+  const auto it = bank_codes_.find(std::string(code));
+  return it == bank_codes_.end() ? nullptr : FindBank(it->second);
+}
+
+const Currency* Ledger::FindCurrency(CurrencyId id) const {
+  if (!id.valid() || id.value() > currencies_.size()) return nullptr;
+  return &currencies_[id.value() - 1];
+}
+
+const Currency* Ledger::FindCurrencyByCode(std::string_view code) const {
+  const auto it = currency_codes_.find(std::string(code));
+  return it == currency_codes_.end() ? nullptr : FindCurrency(it->second);
+}
+
+const Circle* Ledger::FindCircle(CircleId id) const {
+  if (!id.valid() || id.value() > circles_.size()) return nullptr;
+  return &circles_[id.value() - 1];
+}
+
+const Member* Ledger::FindMember(MemberId id) const {
+  if (!id.valid() || id.value() > members_.size()) return nullptr;
+  return &members_[id.value() - 1];
+}
+
+const Account* Ledger::FindAccount(AccountId id) const {
+  if (!id.valid() || id.value() > accounts_.size()) return nullptr;
+  return &accounts_[id.value() - 1];
+}
+
+bool Ledger::IsCircleMember(CircleId circle, MemberId member) const {
+  const Circle* c = FindCircle(circle);
+  return c != nullptr && std::binary_search(c->members.begin(), c->members.end(), member);
+}
+
+Amount Ledger::Supply(CurrencyId guaranteed) const {
+  const Currency* c = FindCurrency(guaranteed);
+  AYNI_CHECK(c != nullptr && c->kind == CurrencyKind::kGuaranteed);
+  return Amount(-acct(c->issuance).balance.minor());
+}
+
+Coverage Ledger::CoverageOf(BankId bank) const {
+  const Bank* b = FindBank(bank);
+  AYNI_CHECK(b != nullptr);
+  Coverage cov;
+  cov.bank = bank;
+  cov.reserve = acct(b->reserve).balance;
+  Int128 from = 0, to = 0;
+  for (size_t i = 1; i < b->due_from.size(); ++i) {
+    if (b->due_from[i].valid()) from += acct(b->due_from[i]).balance.minor();
+    if (b->due_to[i].valid()) to += acct(b->due_to[i]).balance.minor();
+  }
+  // Each DUE balance is bounded by int64, and their sum by the gross obligations, which
+  // were themselves checked sums of int64 transfers.
+  cov.due_from = Amount(static_cast<int64_t>(from));
+  cov.due_to = Amount(static_cast<int64_t>(to));
+  cov.assets_scaled = (static_cast<Int128>(cov.reserve.minor()) + from + to) * 10000;
+  for (CurrencyId cid : b->issued) {
+    const Currency& c = currencies_[cid.value() - 1];
+    const Amount supply(-acct(c.issuance).balance.minor());
+    cov.currencies.push_back({cid, supply, c.policy.coverage_min_bp});
+    cov.required_scaled += static_cast<Int128>(supply.minor()) * c.policy.coverage_min_bp;
+  }
+  return cov;
+}
+
+}  // namespace ayni

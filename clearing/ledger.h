@@ -1,0 +1,372 @@
+// The ledger state machine (SPEC §2–§4).
+//
+// The Ledger owns every bank, currency, circle, member and account of one deployment and
+// is their only writer. Work happens in batches:
+//
+//   ledger.BeginBatch(now_ns);
+//   OpResult r = ledger.Pay(cmd);        // any number of commands, each a linked group
+//   SealedBatch b = ledger.SealBatch();  // canonical bytes + hash chain; now permanent
+//   // or ledger.AbortBatch();           // every effect since BeginBatch is undone
+//
+// Each command is one linked group: all of its legs are posted or none, and a refused
+// command leaves no trace (not even in the batch). Commands are idempotent by request id:
+// an identical retry of a committed request answers kExists with the original result;
+// the same id with other fields answers kExistsWithDifferentFields and names the field.
+// Refused requests are not recorded, so a retry of a refused request is evaluated anew.
+//
+// Deterministic: the same commands in the same order give the same state and the same
+// journal bytes. Not thread-safe: one writer thread owns it (the server's batching
+// writer); readers must be on that thread or read copies.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "clearing/hash.h"
+#include "clearing/model.h"
+#include "clearing/netting.h"
+#include "clearing/outcome.h"
+
+namespace ayni {
+
+// ---- Commands ----------------------------------------------------------------------
+
+struct InitDeploymentCmd {
+  RequestId request;
+  std::string national_code;  // ISO 4217, e.g. "BRL"
+  int64_t scale = 100;
+};
+
+struct CreateBankCmd {
+  RequestId request;
+  std::string code;
+  std::string name;
+};
+
+// A guaranteed currency issued by `bank`; its scale is the national currency's.
+struct CreateCurrencyCmd {
+  RequestId request;
+  BankId bank;
+  std::string code;
+  int32_t coverage_min_bp = 10000;
+  int32_t redemption_fee_bp = 200;
+  Amount default_ceiling = Amount::Max();
+};
+
+// A circle hosted by `bank`, together with its mutual-credit currency.
+struct CreateCircleCmd {
+  RequestId request;
+  BankId bank;
+  std::string code;  // the circle's code, also its currency's code
+  std::string name;
+  int64_t scale = 100;
+  Amount default_credit_limit;
+  Amount default_ceiling = Amount::Max();
+};
+
+struct CreateMemberCmd {
+  RequestId request;
+  BankId bank;
+  std::string name;
+};
+
+struct AddCircleMemberCmd {
+  RequestId request;
+  CircleId circle;
+  MemberId member;
+  bool admin = false;
+};
+
+// A member or merchant account: guaranteed currency of the member's bank, or the
+// mutual-credit currency of a circle the member belongs to.
+struct OpenAccountCmd {
+  RequestId request;
+  MemberId owner;
+  CurrencyId currency;
+  AccountKind kind = AccountKind::kMember;
+};
+
+struct PayCmd {
+  RequestId request;
+  AccountId from, to;
+  Amount amount;
+  std::string memo;
+};
+
+// Issue (deposit), Redeem and Distribute act on one member account.
+struct AccountAmountCmd {
+  RequestId request;
+  AccountId account;
+  Amount amount;
+  std::string memo;
+};
+
+enum class FundSource : uint8_t { kVault = 0, kFees = 1 };
+
+struct FundReserveCmd {
+  RequestId request;
+  BankId bank;
+  Amount amount;
+  FundSource source = FundSource::kVault;
+  std::string memo;
+};
+
+struct SetAccountStatusCmd {
+  RequestId request;
+  AccountId account;
+  AccountStatus status = AccountStatus::kActive;
+  std::string actor;
+  std::string reason;
+};
+
+// Changes credit limit and ceiling together; both are logged with who and why.
+struct SetAccountLimitsCmd {
+  RequestId request;
+  AccountId account;
+  Amount credit_limit;
+  Amount ceiling = Amount::Max();
+  std::string actor;
+  std::string reason;
+};
+
+struct RunCycleCmd {
+  RequestId request;  // the cycle id
+};
+
+// ---- Results -----------------------------------------------------------------------
+
+struct OpResult {
+  Outcome outcome = Outcome::kOk;
+  // kExistsWithDifferentFields: the first differing field; other refusals: a short hint
+  // (e.g. which account kind broke its sign). Static strings only.
+  const char* detail = "";
+  uint64_t id = 0;            // created object's id (bank, currency, circle, member, account,
+                              // cycle number)
+  uint64_t timestamp_ns = 0;  // when committed (original time for kExists)
+  uint32_t legs = 0;          // transfers posted; leg ids are DeriveTransferId(request, i)
+  bool ok() const { return IsCommitted(outcome); }
+};
+
+struct CycleReport {
+  RequestId request;
+  uint64_t number = 0;  // 1, 2, … in commit order
+  uint64_t timestamp_ns = 0;
+  std::vector<Obligation> obligations;  // gross, by (debtor, creditor)
+  NettingPlan plan;
+  std::vector<BankId> short_debtors;  // when refused with kSettlementShort
+};
+
+struct SealedBatch {
+  uint64_t sequence = 0;
+  uint64_t timestamp_ns = 0;
+  Hash256 prev_hash{};
+  Hash256 hash{};               // BLAKE2b-256(prev_hash ‖ bytes)
+  std::vector<uint8_t> bytes;   // canonical encoding (journal.h)
+  std::vector<Transfer> transfers;
+  std::vector<AccountId> touched_accounts;  // sorted; includes accounts opened
+};
+
+// Coverage of one bank (invariant 3), signed balances.
+struct CoverageRow {
+  CurrencyId currency;
+  Amount supply;
+  int32_t coverage_min_bp = 0;
+};
+struct Coverage {
+  BankId bank;
+  Amount reserve, due_from, due_to;  // due_to ≤ 0
+  std::vector<CoverageRow> currencies;
+  Int128 assets_scaled = 0;    // (reserve + due_from + due_to) × 10000
+  Int128 required_scaled = 0;  // Σ supply × coverage_min_bp
+  bool covered() const { return assets_scaled >= required_scaled; }
+  // Largest extra supply at 100% coverage the bank could mint now (≥ 0), in minor units:
+  // floor((assets_scaled − required_scaled) / 10000).
+  Amount ExcessAtPar() const;
+};
+
+// ---- The ledger ----------------------------------------------------------------------
+
+class LedgerTestAccess;
+
+class Ledger {
+ public:
+  Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Batches. Timestamps are made strictly increasing (max(now, last + 1)).
+  void BeginBatch(uint64_t now_ns);
+  bool batch_open() const { return batch_open_; }
+  size_t batch_transfer_count() const { return batch_transfers_.size(); }
+  SealedBatch SealBatch();
+  void AbortBatch();
+
+  // Commands: each needs an open batch.
+  OpResult InitDeployment(const InitDeploymentCmd& c);
+  OpResult CreateBank(const CreateBankCmd& c);
+  OpResult CreateCurrency(const CreateCurrencyCmd& c);
+  OpResult CreateCircle(const CreateCircleCmd& c);
+  OpResult CreateMember(const CreateMemberCmd& c);
+  OpResult AddCircleMember(const AddCircleMemberCmd& c);
+  OpResult OpenAccount(const OpenAccountCmd& c);
+  OpResult Pay(const PayCmd& c);
+  OpResult Issue(const AccountAmountCmd& c);
+  OpResult Redeem(const AccountAmountCmd& c);
+  OpResult Distribute(const AccountAmountCmd& c);
+  OpResult FundReserve(const FundReserveCmd& c);
+  OpResult SetAccountStatus(const SetAccountStatusCmd& c);
+  OpResult SetAccountLimits(const SetAccountLimitsCmd& c);
+  // Refused as a whole with kSettlementShort when a net debtor cannot pay; the report
+  // (out, optional) then lists the short debtors and the plan that could not be posted.
+  OpResult RunCycle(const RunCycleCmd& c, CycleReport* report = nullptr);
+
+  // Reads. Pointers stay valid until the next command.
+  bool deployed() const { return national_.valid(); }
+  CurrencyId national() const { return national_; }
+  const Bank* FindBank(BankId id) const;
+  const Bank* FindBankByCode(std::string_view code) const;
+  const Currency* FindCurrency(CurrencyId id) const;
+  const Currency* FindCurrencyByCode(std::string_view code) const;
+  const Circle* FindCircle(CircleId id) const;
+  const Member* FindMember(MemberId id) const;
+  const Account* FindAccount(AccountId id) const;
+  size_t bank_count() const { return banks_.size(); }
+  size_t currency_count() const { return currencies_.size(); }
+  size_t account_count() const { return accounts_.size(); }
+  size_t member_count() const { return members_.size(); }
+  size_t circle_count() const { return circles_.size(); }
+  size_t request_count() const { return requests_.size(); }
+  std::span<const Account> accounts() const { return accounts_; }
+  std::span<const Bank> banks() const { return banks_; }
+  std::span<const Currency> currencies() const { return currencies_; }
+  std::span<const Circle> circles() const { return circles_; }
+  const std::vector<CycleReport>& cycles() const { return cycles_; }
+  Amount Supply(CurrencyId guaranteed) const;  // −balance(ISSUANCE)
+  Coverage CoverageOf(BankId bank) const;
+  bool IsCircleMember(CircleId circle, MemberId member) const;
+  uint64_t batch_sequence() const { return sequence_; }  // last sealed
+  const Hash256& head() const { return head_; }
+  // The open inter-bank obligations (DUE_FROM balances), as the next cycle would see them.
+  std::vector<Obligation> OpenObligations() const;
+
+ private:
+  friend class LedgerTestAccess;
+
+  enum class Kind : uint8_t {
+    kInitDeployment = 1,
+    kCreateBank,
+    kCreateCurrency,
+    kCreateCircle,
+    kCreateMember,
+    kAddCircleMember,
+    kOpenAccount,
+    kPay,
+    kIssue,
+    kRedeem,
+    kDistribute,
+    kFundReserve,
+    kSetAccountStatus,
+    kSetAccountLimits,
+    kRunCycle,
+  };
+  static constexpr int kFingerprintFields = 6;
+  // What an identical retry must match, and what it gets back.
+  struct RequestRecord {
+    Kind kind;
+    uint32_t legs;
+    uint64_t fields[kFingerprintFields];
+    uint64_t result_id;
+    uint64_t timestamp_ns;
+  };
+  struct Fingerprint {
+    Kind kind;
+    uint64_t fields[kFingerprintFields];
+    const char* const* names;  // field names for kExistsWithDifferentFields
+  };
+  struct Leg {
+    AccountId debit, credit;
+    Amount amount;
+    TransferCode code;
+  };
+  enum class UndoKind : uint8_t {
+    kPosting, kAccountMeta, kRequest, kDeployment, kBank, kCurrency, kCircle, kMember,
+    kAccount, kCircleMember, kCycle,
+  };
+  struct Undo {
+    explicit Undo(UndoKind k) : kind(k) {}
+    UndoKind kind;
+    AccountStatus old_status = AccountStatus::kActive;
+    uint64_t a = 0, b = 0;
+    Amount old_limit, old_ceiling;
+    RequestId request;
+  };
+  static Undo MetaUndo(const Account& a);
+  struct Marks {
+    size_t undo, transfers, bytes, events;
+  };
+
+  // Idempotency: nullopt when the request is new; otherwise the answer to return.
+  std::optional<OpResult> CheckRequest(const RequestId& id, const Fingerprint& fp) const;
+  void RecordRequest(const RequestId& id, const Fingerprint& fp, uint64_t result_id, uint32_t legs);
+  Outcome Precheck(const RequestId& id) const;
+
+  Marks Mark() const;
+  void RollbackTo(const Marks& m);
+  // Posts a linked group; on any refusal rolls back to the state before the group.
+  Outcome PostGroup(const RequestId& request, std::span<const Leg> legs, std::string_view memo,
+                    const char** detail);
+  Outcome PostLeg(const RequestId& request, uint32_t index, const Leg& leg,
+                  std::string_view memo, const char** detail);
+  Outcome CheckBounds(const Account& a, Amount new_balance, bool debit_side,
+                      const char** detail) const;
+  void ApplyDelta(Account& a, Amount delta_balance, bool debit, Amount amount);
+  Int128 Margin(BankId bank) const;
+  AccountId NewAccount(BankId bank, CurrencyId currency, AccountKind kind, MemberId owner,
+                       BankId counterparty, Amount credit_limit, Amount ceiling);
+  void Touch(AccountId id);
+  OpResult Finish(const RequestId& id, const Fingerprint& fp, uint64_t result_id, uint32_t legs);
+  OpResult Refuse(Outcome o, const char* detail = "");
+  // Posts legs as one group and checks coverage of `banks` (before vs after); on success
+  // records the request. The common tail of every money operation.
+  OpResult CommitGroup(const RequestId& id, const Fingerprint& fp, std::span<const Leg> legs,
+                       std::string_view memo, std::span<const BankId> banks);
+  // Validates a command on one member account in a guaranteed currency.
+  Outcome CheckMemberGuaranteed(const AccountAmountCmd& c, const char** detail) const;
+  void PushEvent() { ++batch_events_; }
+
+  Account& acct(AccountId id) { return accounts_[id.value() - 1]; }
+  const Account& acct(AccountId id) const { return accounts_[id.value() - 1]; }
+
+  // State.
+  CurrencyId national_;
+  std::vector<Bank> banks_;
+  std::vector<Currency> currencies_;
+  std::vector<Circle> circles_;
+  std::vector<Member> members_;
+  std::vector<Account> accounts_;
+  std::vector<Int128> bank_due_net_;  // Σ DUE_FROM + Σ DUE_TO per bank (index id − 1)
+  std::unordered_map<std::string, BankId> bank_codes_;
+  std::unordered_map<std::string, CurrencyId> currency_codes_;
+  std::unordered_map<RequestId, RequestRecord> requests_;
+  std::vector<CycleReport> cycles_;
+  uint64_t sequence_ = 0;
+  uint64_t last_timestamp_ns_ = 0;
+  Hash256 head_{};
+
+  // The open batch.
+  bool batch_open_ = false;
+  uint64_t batch_timestamp_ns_ = 0;
+  uint32_t batch_events_ = 0;
+  std::vector<Undo> undo_;
+  std::vector<Transfer> batch_transfers_;
+  std::vector<uint8_t> batch_bytes_;  // encoded events (journal.h)
+  std::vector<AccountId> touched_;
+  std::vector<uint64_t> touched_in_;  // per account: sequence of the batch that touched it
+};
+
+}  // namespace ayni

@@ -1,0 +1,36 @@
+// Named limits. Everything has a bound (TIGER_STYLE); each says why it is what it is.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ayni {
+
+// One BatchPay request (SPEC/issue: 8,190 payments) must fit in one ledger batch, and
+// each payment can post up to three legs.
+inline constexpr size_t kBatchRequestsMax = 8190;
+inline constexpr size_t kBatchTransfersMax = kBatchRequestsMax * 3;
+// A memo is a short human note, not a document; keeps journal rows small.
+inline constexpr size_t kMemoBytesMax = 140;
+// Codes ("PALMA", "BANCO_PALMAS") are identifiers shown in tables and reports.
+inline constexpr size_t kCodeBytesMin = 1;
+inline constexpr size_t kCodeBytesMax = 16;
+// Names are for people; long enough for "Banco Comunitário de Desenvolvimento ...".
+inline constexpr size_t kNameBytesMax = 120;
+// A reason for a logged administrative change (limits, freezes).
+inline constexpr size_t kReasonBytesMax = 200;
+// Basis points: coverage up to 1000% (over-collateralised policies), fees up to 100%.
+inline constexpr int32_t kCoverageBpMax = 100000;
+inline constexpr int32_t kFeeBpMax = 10000;
+// Banks per deployment: DUE accounts grow with n², and the clearing target is 200 banks.
+inline constexpr size_t kBanksMax = 1000;
+// Dense-id tables are vectors; this bounds their memory (≈ 100 bytes per account).
+inline constexpr size_t kAccountsMax = 50'000'000;
+inline constexpr size_t kMembersMax = 50'000'000;
+inline constexpr size_t kCurrenciesMax = 10'000;
+inline constexpr size_t kCirclesMax = 10'000;
+// National currency scale must be a power of ten; ISO 4217 currencies have 0–3 digits,
+// community currencies may use more, up to 10^9.
+inline constexpr int64_t kScaleMax = 1'000'000'000;
+
+}  // namespace ayni

@@ -1,0 +1,89 @@
+#include "clearing/outcome.h"
+
+#include <array>
+#include <iterator>
+
+namespace ayni {
+namespace {
+
+struct Entry {
+  Outcome outcome;
+  const char* name;
+};
+
+constexpr Entry kEntries[] = {
+    {Outcome::kOk, "ok"},
+    {Outcome::kExists, "exists"},
+    {Outcome::kExistsWithDifferentFields, "exists_with_different_fields"},
+    {Outcome::kAmountNotPositive, "amount_not_positive"},
+    {Outcome::kAmountOverflow, "amount_overflow"},
+    {Outcome::kMemoTooLong, "memo_too_long"},
+    {Outcome::kInvalidCode, "invalid_code"},
+    {Outcome::kInvalidName, "invalid_name"},
+    {Outcome::kInvalidScale, "invalid_scale"},
+    {Outcome::kInvalidBasisPoints, "invalid_basis_points"},
+    {Outcome::kInvalidLimit, "invalid_limit"},
+    {Outcome::kInvalidReason, "invalid_reason"},
+    {Outcome::kRequestIdZero, "request_id_zero"},
+    {Outcome::kSameAccount, "same_account"},
+    {Outcome::kInvalidKind, "invalid_kind"},
+    {Outcome::kNoDeployment, "no_deployment"},
+    {Outcome::kBankNotFound, "bank_not_found"},
+    {Outcome::kCurrencyNotFound, "currency_not_found"},
+    {Outcome::kCircleNotFound, "circle_not_found"},
+    {Outcome::kMemberNotFound, "member_not_found"},
+    {Outcome::kDebitAccountNotFound, "debit_account_not_found"},
+    {Outcome::kCreditAccountNotFound, "credit_account_not_found"},
+    {Outcome::kAccountNotFound, "account_not_found"},
+    {Outcome::kDeploymentExists, "deployment_exists"},
+    {Outcome::kCodeExists, "code_exists"},
+    {Outcome::kDebitAccountFrozen, "debit_account_frozen"},
+    {Outcome::kCreditAccountFrozen, "credit_account_frozen"},
+    {Outcome::kDebitAccountClosed, "debit_account_closed"},
+    {Outcome::kCreditAccountClosed, "credit_account_closed"},
+    {Outcome::kAccountFrozen, "account_frozen"},
+    {Outcome::kAccountClosed, "account_closed"},
+    {Outcome::kCurrencyMismatch, "currency_mismatch"},
+    {Outcome::kWrongCurrencyKind, "wrong_currency_kind"},
+    {Outcome::kWrongAccountKind, "wrong_account_kind"},
+    {Outcome::kNotInCircle, "not_in_circle"},
+    {Outcome::kAlreadyInCircle, "already_in_circle"},
+    {Outcome::kAccountNotEmpty, "account_not_empty"},
+    {Outcome::kMemberOfOtherBank, "member_of_other_bank"},
+    {Outcome::kScaleMismatch, "scale_mismatch"},
+    {Outcome::kInsufficientFunds, "insufficient_funds"},
+    {Outcome::kExceedsCreditLimit, "exceeds_credit_limit"},
+    {Outcome::kExceedsCeiling, "exceeds_ceiling"},
+    {Outcome::kSystemAccountSign, "system_account_sign"},
+    {Outcome::kCoverageWouldBreak, "coverage_would_break"},
+    {Outcome::kSettlementShort, "settlement_short"},
+    {Outcome::kBalanceOverflow, "balance_overflow"},
+    {Outcome::kBatchFull, "batch_full"},
+    {Outcome::kLimitReached, "limit_reached"},
+};
+
+}  // namespace
+
+const char* OutcomeName(Outcome outcome) {
+  for (const Entry& e : kEntries) {
+    if (e.outcome == outcome) return e.name;
+  }
+  return "unknown_outcome";
+}
+
+const Outcome* AllOutcomes(int* count) {
+  static const auto kAll = [] {
+    std::array<Outcome, std::size(kEntries)> a{};
+    for (size_t i = 0; i < std::size(kEntries); ++i) a[i] = kEntries[i].outcome;
+    return a;
+  }();
+  *count = static_cast<int>(kAll.size());
+  return kAll.data();
+}
+
+bool IsInvalidInput(Outcome o) {
+  const auto n = static_cast<uint16_t>(o);
+  return n >= 10 && n < 30;
+}
+
+}  // namespace ayni

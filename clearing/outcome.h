@@ -1,0 +1,85 @@
+// Outcome: every business result of a ledger command (STYLE: errors of kind 2).
+//
+// An exhaustive enum with stable numbers: the numbers are mirrored in the proto and
+// stored in databases, so a value is never renumbered or reused. Refusals are returned as
+// data and never matched as strings. Input that is malformed (bad text, out-of-range
+// fields) is also an Outcome here; the server decides which map to INVALID_ARGUMENT
+// (IsInvalidInput) and which to FAILED_PRECONDITION.
+#pragma once
+
+#include <cstdint>
+
+namespace ayni {
+
+enum class Outcome : uint16_t {
+  kOk = 0,
+  // Idempotency (invariant 5).
+  kExists = 1,                     // identical retry of a committed request
+  kExistsWithDifferentFields = 2,  // same request id, other fields (the field is named)
+
+  // Malformed input: nothing about the ledger's state is needed to refuse these.
+  kAmountNotPositive = 10,
+  kAmountOverflow = 11,
+  kMemoTooLong = 12,
+  kInvalidCode = 13,
+  kInvalidName = 14,
+  kInvalidScale = 15,
+  kInvalidBasisPoints = 16,
+  kInvalidLimit = 17,
+  kInvalidReason = 18,
+  kRequestIdZero = 19,
+  kSameAccount = 20,
+  kInvalidKind = 21,
+
+  // Unknown things.
+  kNoDeployment = 30,  // the national currency is not initialised yet
+  kBankNotFound = 31,
+  kCurrencyNotFound = 32,
+  kCircleNotFound = 33,
+  kMemberNotFound = 34,
+  kDebitAccountNotFound = 35,
+  kCreditAccountNotFound = 36,
+  kAccountNotFound = 37,
+
+  // State refusals.
+  kDeploymentExists = 50,
+  kCodeExists = 51,
+  kDebitAccountFrozen = 52,
+  kCreditAccountFrozen = 53,
+  kDebitAccountClosed = 54,
+  kCreditAccountClosed = 55,
+  kAccountFrozen = 56,
+  kAccountClosed = 57,
+  kCurrencyMismatch = 58,
+  kWrongCurrencyKind = 59,
+  kWrongAccountKind = 60,
+  kNotInCircle = 61,
+  kAlreadyInCircle = 62,
+  kAccountNotEmpty = 63,
+  kMemberOfOtherBank = 64,
+  kScaleMismatch = 66,
+
+  // Money rules.
+  kInsufficientFunds = 80,       // a guaranteed member account would go below 0
+  kExceedsCreditLimit = 81,      // a mutual-credit account would go below -limit
+  kExceedsCeiling = 82,          // an account would go above its ceiling
+  kSystemAccountSign = 83,       // a system account would leave its sign (invariant 2)
+  kCoverageWouldBreak = 84,      // invariant 3
+  kSettlementShort = 85,         // a net debtor's reserve cannot pay its settlement
+  kBalanceOverflow = 86,         // a balance or posted total would overflow int64
+
+  // Capacity.
+  kBatchFull = 100,
+  kLimitReached = 101,
+};
+
+// Stable snake-case name ("insufficient_funds"), for logs, CLI and reports.
+const char* OutcomeName(Outcome outcome);
+// Every defined outcome, in numeric order: lets tests and the proto mirror walk them all.
+const Outcome* AllOutcomes(int* count);
+// True for outcomes that mean the request itself was malformed (INVALID_ARGUMENT).
+bool IsInvalidInput(Outcome outcome);
+// True for kOk and kExists: the request's effects are (now or already) committed.
+inline bool IsCommitted(Outcome o) { return o == Outcome::kOk || o == Outcome::kExists; }
+
+}  // namespace ayni
