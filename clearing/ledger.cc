@@ -118,6 +118,11 @@ void Ledger::AbortBatch() {
   AYNI_CHECK(batch_open_);
   RollbackTo(Marks{0, 0, 0, 0});
   batch_open_ = false;
+  // The next batch reuses this sequence number: forget what this one touched, or Touch()
+  // would skip those accounts and they would be missing from the next SealedBatch.
+  for (AccountId id : touched_) {
+    if (id.value() <= touched_in_.size()) touched_in_[id.value() - 1] = 0;
+  }
   touched_.clear();
 }
 

@@ -30,6 +30,12 @@ class LedgerTestAccess {
     d.debits_posted = Amount(d.debits_posted.minor() + amount);
     c.balance = Amount(c.balance.minor() + amount);
     c.credits_posted = Amount(c.credits_posted.minor() + amount);
+    if (d.kind == AccountKind::kDueFrom || d.kind == AccountKind::kDueTo) {
+      l.bank_due_net_[d.bank.value() - 1] -= amount;
+    }
+    if (c.kind == AccountKind::kDueFrom || c.kind == AccountKind::kDueTo) {
+      l.bank_due_net_[c.bank.value() - 1] += amount;
+    }
   }
 };
 
