@@ -373,6 +373,9 @@ Int128 Ledger::Margin(BankId bank) const {
 OpResult Ledger::CommitGroup(const RequestId& id, const Fingerprint& fp, std::span<const Leg> legs,
                              std::string_view memo, std::span<const BankId> banks) {
   AYNI_CHECK(banks.size() <= 2);
+  if (batch_transfers_.size() + legs.size() > kBatchTransfersMax) {
+    return Refuse(Outcome::kBatchFull);
+  }
   Int128 before[2] = {0, 0};
   for (size_t i = 0; i < banks.size(); ++i) before[i] = Margin(banks[i]);
   const Marks m = Mark();

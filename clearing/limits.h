@@ -9,6 +9,9 @@ namespace ayni {
 // One BatchPay request (SPEC/issue: 8,190 payments) must fit in one ledger batch, and
 // each payment can post up to three legs.
 inline constexpr size_t kBatchRequestsMax = 8190;
+// Money operations never take a batch past this. A clearing cycle is the exception: it
+// posts as one group of at most kBanksMax − 1 settlements plus one reversal per ordered
+// pair of banks, however many that is, because a cycle is all-or-nothing by definition.
 inline constexpr size_t kBatchTransfersMax = kBatchRequestsMax * 3;
 // A memo is a short human note, not a document; keeps journal rows small.
 inline constexpr size_t kMemoBytesMax = 140;
