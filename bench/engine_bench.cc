@@ -138,7 +138,13 @@ void RunPayments(benchmark::State& state, Mix mix, bool time_seal) {
     state.ResumeTiming();
 
     net.Begin();
-    for (const PayCmd& c : cmds) {
+    // Like the server's writer, which holds its queue: prefetch the idempotency slot a
+    // few commands ahead (Ledger::PrefetchRequest).
+    constexpr size_t kPrefetchAhead = 8;
+    for (size_t i = 0; i < cmds.size(); ++i) {
+      const PayCmd& c = cmds[i];
+      if (i + kPrefetchAhead < cmds.size())
+        net.ledger().PrefetchRequest(cmds[i + kPrefetchAhead].request);
       const OpResult r = net.ledger().Pay(c);
       if (r.outcome != Outcome::kOk) [[unlikely]] {
         state.SkipWithError(OutcomeName(r.outcome));  // why a payment was refused

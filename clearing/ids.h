@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace ayni {
 
@@ -79,15 +80,26 @@ class WideId {
     return s;
   }
   const Bytes& bytes() const { return b_; }
-  bool zero() const { return b_ == Bytes{}; }
+  bool zero() const {
+    const auto [a, b] = Halves();
+    return (a | b) == 0;
+  }
   uint64_t low64() const {
     uint64_t v;
     std::memcpy(&v, b_.data() + 8, 8);
     return v;
   }
-  friend constexpr auto operator<=>(const WideId&, const WideId&) = default;
+  // Equality is on every lookup of the idempotency table: two word compares, no memcmp.
+  friend bool operator==(const WideId& x, const WideId& y) { return x.Halves() == y.Halves(); }
+  friend auto operator<=>(const WideId& x, const WideId& y) { return x.b_ <=> y.b_; }
 
  private:
+  std::pair<uint64_t, uint64_t> Halves() const {
+    uint64_t a, b;
+    std::memcpy(&a, b_.data(), 8);
+    std::memcpy(&b, b_.data() + 8, 8);
+    return {a, b};
+  }
   static int HexNibble(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -113,11 +125,21 @@ struct std::hash<ayni::DenseId<Tag>> {
 
 template <typename Tag>
 struct std::hash<ayni::WideId<Tag>> {
-  // Ids are random or hash-derived; mixing both halves is enough.
+  // Client ids may be sequential counters in either half and in either byte order, so
+  // both halves go through a full 64-bit finalizer (murmur3 fmix64): every input bit
+  // reaches the low bits that open-addressing tables use.
+  static uint64_t Mix(uint64_t x) noexcept {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+  }
   size_t operator()(const ayni::WideId<Tag>& id) const noexcept {
     uint64_t a, b;
     std::memcpy(&a, id.bytes().data(), 8);
     std::memcpy(&b, id.bytes().data() + 8, 8);
-    return static_cast<size_t>((a ^ (b * 0x9E3779B97F4A7C15ull)) * 0xBF58476D1CE4E5B9ull);
+    return static_cast<size_t>(Mix(a ^ Mix(b)));
   }
 };

@@ -97,12 +97,13 @@ SealedBatch Ledger::SealBatch() {
   sb.bytes.insert(sb.bytes.end(), batch_bytes_.begin(), batch_bytes_.end());
   sb.hash = Blake2b256(head_, sb.bytes);
   sb.transfers = std::move(batch_transfers_);
+  // Touch() lists each account once per batch; accounts opened in a rolled-back group no
+  // longer exist. No sort here: the writer thread is the hot path, a store sorts if it
+  // needs a fixed row order.
+  sb.touched_accounts.reserve(touched_.size());
   for (AccountId id : touched_) {
     if (id.value() <= accounts_.size()) sb.touched_accounts.push_back(id);
   }
-  std::sort(sb.touched_accounts.begin(), sb.touched_accounts.end());
-  sb.touched_accounts.erase(std::unique(sb.touched_accounts.begin(), sb.touched_accounts.end()),
-                            sb.touched_accounts.end());
   sequence_ = sb.sequence;
   head_ = sb.hash;
   last_timestamp_ns_ = batch_timestamp_ns_;
@@ -155,7 +156,7 @@ void Ledger::RollbackTo(const Marks& m) {
         break;
       }
       case UndoKind::kRequest:
-        requests_.erase(u.request);
+        requests_.Erase(u.request);
         break;
       case UndoKind::kDeployment:
         national_ = CurrencyId();
@@ -213,9 +214,9 @@ Outcome Ledger::Precheck(const RequestId& id) const {
 }
 
 std::optional<OpResult> Ledger::CheckRequest(const RequestId& id, const Fingerprint& fp) const {
-  const auto it = requests_.find(id);
-  if (it == requests_.end()) return std::nullopt;
-  const RequestRecord& r = it->second;
+  const RequestRecord* found = requests_.Find(id);
+  if (found == nullptr) return std::nullopt;
+  const RequestRecord& r = *found;
   OpResult res;
   if (r.kind != fp.kind) {
     res.outcome = Outcome::kExistsWithDifferentFields;
@@ -240,8 +241,7 @@ void Ledger::RecordRequest(const RequestId& id, const Fingerprint& fp, uint64_t 
                            uint32_t legs) {
   RequestRecord r{fp.kind, legs, {}, result_id, batch_timestamp_ns_};
   std::copy(std::begin(fp.fields), std::end(fp.fields), r.fields);
-  const bool inserted = requests_.emplace(id, r).second;
-  AYNI_CHECK(inserted);
+  requests_.Insert(id, r);
   Undo u(UndoKind::kRequest);
   u.request = id;
   undo_.push_back(u);

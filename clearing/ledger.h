@@ -31,6 +31,7 @@
 #include "clearing/model.h"
 #include "clearing/netting.h"
 #include "clearing/outcome.h"
+#include "clearing/request_table.h"
 
 namespace ayni {
 
@@ -168,7 +169,7 @@ struct SealedBatch {
   Hash256 hash{};               // BLAKE2b-256(prev_hash ‖ bytes)
   std::vector<uint8_t> bytes;   // canonical encoding (journal.h)
   std::vector<Transfer> transfers;
-  std::vector<AccountId> touched_accounts;  // sorted; includes accounts opened
+  std::vector<AccountId> touched_accounts;  // each once, first-touch order; includes opened
 };
 
 // Coverage of one bank (invariant 3), signed balances.
@@ -224,6 +225,10 @@ class Ledger {
   // Refused as a whole with kSettlementShort when a net debtor cannot pay; the report
   // (out, optional) then lists the short debtors and the plan that could not be posted.
   OpResult RunCycle(const RunCycleCmd& c, CycleReport* report = nullptr);
+
+  // A hint, no effect on state: a writer that holds a queue of commands calls this a few
+  // commands ahead so that the idempotency lookup does not wait on memory.
+  void PrefetchRequest(const RequestId& id) const { requests_.Prefetch(id); }
 
   // Reads. Pointers stay valid until the next command.
   bool deployed() const { return national_.valid(); }
@@ -352,7 +357,7 @@ class Ledger {
   std::vector<Int128> bank_due_net_;  // Σ DUE_FROM + Σ DUE_TO per bank (index id − 1)
   std::unordered_map<std::string, BankId> bank_codes_;
   std::unordered_map<std::string, CurrencyId> currency_codes_;
-  std::unordered_map<RequestId, RequestRecord> requests_;
+  RequestTable<RequestRecord> requests_;
   std::vector<CycleReport> cycles_;
   uint64_t sequence_ = 0;
   uint64_t last_timestamp_ns_ = 0;

@@ -57,8 +57,6 @@ const char* TransferCodeName(TransferCode c) {
   return "UNKNOWN";
 }
 
-bool IsMemberKind(AccountKind k) { return k == AccountKind::kMember || k == AccountKind::kMerchant; }
-
 bool IsValidAccountKind(uint8_t k) { return k <= static_cast<uint8_t>(AccountKind::kDueTo); }
 
 SignRule SignRuleOf(AccountKind k) {

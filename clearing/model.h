@@ -56,7 +56,9 @@ const char* CurrencyKindName(CurrencyKind k);
 const char* AccountKindName(AccountKind k);
 const char* AccountStatusName(AccountStatus s);
 const char* TransferCodeName(TransferCode c);
-bool IsMemberKind(AccountKind k);
+inline bool IsMemberKind(AccountKind k) {
+  return k == AccountKind::kMember || k == AccountKind::kMerchant;
+}
 bool IsValidAccountKind(uint8_t k);
 
 // Sign rule of invariant 2 for system accounts.

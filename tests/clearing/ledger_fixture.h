@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,16 @@ class LedgerTestAccess {
 
 // Sequential request ids: R(1), R(2), …; distinct per test.
 inline RequestId R(uint64_t n) { return RequestId::FromParts(0xA1, n); }
+
+// touched_accounts comes in first-touch order, each account once: this sorts a copy and
+// fails the test on a duplicate.
+inline std::vector<AccountId> SortedTouched(const SealedBatch& b) {
+  std::vector<AccountId> v = b.touched_accounts;
+  std::sort(v.begin(), v.end());
+  EXPECT_TRUE(std::adjacent_find(v.begin(), v.end()) == v.end())
+      << "an account is listed twice in touched_accounts of batch " << b.sequence;
+  return v;
+}
 
 // Keeps every sealed batch, as a store would, so the journal can be replayed.
 struct Journal {

@@ -936,7 +936,7 @@ TEST(LedgerTest, PaySameCurrencyOneLeg) {
   EXPECT_EQ(n.Balance(n.ana_palma), Amount(7500));
   EXPECT_EQ(n.Balance(n.caio_palma), Amount(2500));
   EXPECT_EQ(n.ledger.Supply(n.palma), Amount(10000));
-  EXPECT_EQ(b.touched_accounts, (std::vector<AccountId>{n.ana_palma, n.caio_palma}));
+  EXPECT_EQ(SortedTouched(b), (std::vector<AccountId>{n.ana_palma, n.caio_palma}));
   // Paying everything left is fine: a guaranteed member may reach exactly zero.
   DoPay(n, n.ana_palma, n.caio_palma, 7500);
   EXPECT_EQ(n.Balance(n.ana_palma), Amount(0));
@@ -983,7 +983,7 @@ TEST(LedgerTest, PayCrossBankThreeLegsWithDerivedIds) {
   std::vector<AccountId> touched = {n.ana_palma,        n.bia_sol,          Issuance(n, n.palma),
                                     Issuance(n, n.sol), DueTo(n, n.a, n.b), DueFrom(n, n.b, n.a)};
   std::sort(touched.begin(), touched.end());
-  EXPECT_EQ(b.touched_accounts, touched);
+  EXPECT_EQ(SortedTouched(b), touched);
   EXPECT_EQ(n.Due(AccountKind::kDueTo, n.a, n.b), Amount(-3000));
   EXPECT_EQ(n.Due(AccountKind::kDueFrom, n.b, n.a), Amount(3000));
   EXPECT_EQ(n.ledger.Supply(n.palma), Amount(7000));
@@ -1559,7 +1559,7 @@ TEST(LedgerTest, TouchedAccountsAfterAbortedBatch) {
   n.Begin();
   ASSERT_EQ(n.ledger.Pay({id, n.ana_palma, n.caio_palma, Amount(10), ""}).outcome, Outcome::kOk);
   const SealedBatch b = n.Seal();
-  EXPECT_EQ(b.touched_accounts, (std::vector<AccountId>{n.ana_palma, n.caio_palma}))
+  EXPECT_EQ(SortedTouched(b), (std::vector<AccountId>{n.ana_palma, n.caio_palma}))
       << "accounts touched in the aborted batch are missing from the next batch";
   n.ExpectClean();
 }
