@@ -6,9 +6,8 @@
 //   changes state, so its request starts with a 16-byte `bytes request_id = 1` and its
 //   reply with `Reason reason = 1; string detail = 2`.
 // * Money is int64 `_minor`, dense ids are uint64, and field limits equal clearing/limits.h.
-#include <gtest/gtest.h>
-
 #include <google/protobuf/descriptor.h>
+#include <gtest/gtest.h>
 
 #include <cctype>
 #include <cstdint>
@@ -42,15 +41,16 @@ std::string Upper(std::string s) {
 }
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // Every file of the API. Naming one message per file also forces its generated code (and
 // so its descriptor) to be linked in.
 std::vector<const pb::FileDescriptor*> ApiFiles() {
-  return {v1::JournalHead::descriptor()->file(),  v1::CreateBankRequest::descriptor()->file(),
-          v1::PayRequest::descriptor()->file(),   v1::IssueRequest::descriptor()->file(),
-          v1::CycleReport::descriptor()->file(),  v1::ReserveAuditReply::descriptor()->file()};
+  return {v1::JournalHead::descriptor()->file(), v1::CreateBankRequest::descriptor()->file(),
+          v1::PayRequest::descriptor()->file(),  v1::IssueRequest::descriptor()->file(),
+          v1::CycleReport::descriptor()->file(), v1::ReserveAuditReply::descriptor()->file()};
 }
 
 // Checks that proto enum `e` mirrors a C++ enum both ways. `cpp_name(n)` is the C++ name
@@ -94,8 +94,7 @@ TEST(ReasonMirrorTest, EveryOutcomeHasItsReason) {
     const int n = static_cast<int>(all[i]);
     SCOPED_TRACE(OutcomeName(all[i]));
     ASSERT_TRUE(v1::Reason_IsValid(n)) << "Outcome " << n << " missing from ayni.v1.Reason";
-    EXPECT_EQ(v1::Reason_Name(static_cast<v1::Reason>(n)),
-              "REASON_" + Upper(OutcomeName(all[i])));
+    EXPECT_EQ(v1::Reason_Name(static_cast<v1::Reason>(n)), "REASON_" + Upper(OutcomeName(all[i])));
   }
 }
 
@@ -180,12 +179,12 @@ const std::map<std::string, std::set<std::string>>& ExpectedMethods() {
 // Methods that change nothing. Every other method is state-changing.
 const std::set<std::string>& ReadOnlyMethods() {
   static const auto* kReadOnly = new std::set<std::string>{
-      "ayni.v1.SetupService.GetDeployment",    "ayni.v1.SetupService.ListBanks",
-      "ayni.v1.SetupService.ListCurrencies",   "ayni.v1.SetupService.ListCircles",
-      "ayni.v1.SetupService.ListApiKeys",      "ayni.v1.LedgerService.GetAccount",
-      "ayni.v1.LedgerService.ListAccounts",    "ayni.v1.LedgerService.Statement",
-      "ayni.v1.ReservesService.GetCoverage",   "ayni.v1.ClearingService.GetCycle",
-      "ayni.v1.ClearingService.ListCycles",    "ayni.v1.AuditService.ReserveAudit",
+      "ayni.v1.SetupService.GetDeployment",  "ayni.v1.SetupService.ListBanks",
+      "ayni.v1.SetupService.ListCurrencies", "ayni.v1.SetupService.ListCircles",
+      "ayni.v1.SetupService.ListApiKeys",    "ayni.v1.LedgerService.GetAccount",
+      "ayni.v1.LedgerService.ListAccounts",  "ayni.v1.LedgerService.Statement",
+      "ayni.v1.ReservesService.GetCoverage", "ayni.v1.ClearingService.GetCycle",
+      "ayni.v1.ClearingService.ListCycles",  "ayni.v1.AuditService.ReserveAudit",
       "ayni.v1.AuditService.VerifyJournal",
   };
   return *kReadOnly;
@@ -195,7 +194,8 @@ std::vector<const pb::MethodDescriptor*> AllMethods() {
   std::vector<const pb::MethodDescriptor*> out;
   for (const pb::FileDescriptor* f : ApiFiles()) {
     for (int s = 0; s < f->service_count(); ++s) {
-      for (int m = 0; m < f->service(s)->method_count(); ++m) out.push_back(f->service(s)->method(m));
+      for (int m = 0; m < f->service(s)->method_count(); ++m)
+        out.push_back(f->service(s)->method(m));
     }
   }
   return out;
@@ -207,7 +207,8 @@ TEST(ServiceTest, ExpectedServicesAndMethods) {
     EXPECT_EQ(f->package(), "ayni.v1") << f->name();
     for (int s = 0; s < f->service_count(); ++s) {
       const pb::ServiceDescriptor* svc = f->service(s);
-      for (int m = 0; m < svc->method_count(); ++m) found[svc->full_name()].insert(svc->method(m)->name());
+      for (int m = 0; m < svc->method_count(); ++m)
+        found[svc->full_name()].insert(svc->method(m)->name());
     }
   }
   EXPECT_EQ(found, ExpectedMethods());
@@ -328,8 +329,7 @@ TEST(FieldTest, LimitsMatchTheCore) {
         EXPECT_EQ(opt(f, v1::min_bytes), 1u);
         EXPECT_EQ(opt(f, v1::max_bytes), kReasonBytesMax);
       }
-      if (f->type() == pb::FieldDescriptor::TYPE_STRING && !f->is_repeated() &&
-          n != "page_token") {
+      if (f->type() == pb::FieldDescriptor::TYPE_STRING && !f->is_repeated() && n != "page_token") {
         EXPECT_GT(opt(f, v1::max_bytes) + opt(f, v1::exact_bytes), 0u) << "unbounded string";
       }
       if (f->is_repeated()) {
@@ -342,8 +342,7 @@ TEST(FieldTest, LimitsMatchTheCore) {
             kBatchRequestsMax);
   EXPECT_EQ(opt(v1::BatchPayReply::descriptor()->FindFieldByName("results"), v1::max_items),
             kBatchRequestsMax);
-  EXPECT_EQ(opt(v1::PaymentItem::descriptor()->FindFieldByName("request_id"), v1::max_bytes),
-            16u);
+  EXPECT_EQ(opt(v1::PaymentItem::descriptor()->FindFieldByName("request_id"), v1::max_bytes), 16u);
 }
 
 }  // namespace
