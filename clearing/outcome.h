@@ -11,6 +11,7 @@
 
 namespace ayni {
 
+// Retired before release and never to be reused: 11, 56, 58, 65, 66.
 enum class Outcome : uint16_t {
   kOk = 0,
   // Idempotency (invariant 5).
@@ -19,7 +20,6 @@ enum class Outcome : uint16_t {
 
   // Malformed input: nothing about the ledger's state is needed to refuse these.
   kAmountNotPositive = 10,
-  kAmountOverflow = 11,
   kMemoTooLong = 12,
   kInvalidCode = 13,
   kInvalidName = 14,
@@ -48,16 +48,13 @@ enum class Outcome : uint16_t {
   kCreditAccountFrozen = 53,
   kDebitAccountClosed = 54,
   kCreditAccountClosed = 55,
-  kAccountFrozen = 56,
   kAccountClosed = 57,
-  kCurrencyMismatch = 58,
   kWrongCurrencyKind = 59,
   kWrongAccountKind = 60,
   kNotInCircle = 61,
   kAlreadyInCircle = 62,
   kAccountNotEmpty = 63,
   kMemberOfOtherBank = 64,
-  kScaleMismatch = 66,
 
   // Money rules.
   kInsufficientFunds = 80,       // a guaranteed member account would go below 0

@@ -367,7 +367,6 @@ TEST(OutcomeTest, NamesAndNumbersUnique) {
   EXPECT_EQ(static_cast<uint16_t>(Outcome::kInsufficientFunds), 80);
   EXPECT_EQ(static_cast<uint16_t>(Outcome::kLimitReached), 101);
   EXPECT_TRUE(numbers.contains(static_cast<uint16_t>(Outcome::kLimitReached)));
-  EXPECT_TRUE(numbers.contains(static_cast<uint16_t>(Outcome::kScaleMismatch)));
 }
 
 TEST(OutcomeTest, Classification) {
