@@ -94,7 +94,9 @@ class RequestTable {
   static Slots Allocate(size_t n) {
     constexpr size_t kHuge = size_t{2} << 20;
     const size_t bytes = n * sizeof(Slot);
-    void* p = bytes >= kHuge ? std::aligned_alloc(kHuge, bytes) : std::malloc(bytes);
+    // aligned_alloc wants a size that is a multiple of the alignment.
+    void* p = bytes >= kHuge ? std::aligned_alloc(kHuge, (bytes + kHuge - 1) / kHuge * kHuge)
+                             : std::malloc(bytes);
     AYNI_CHECK(p != nullptr);
     if (bytes >= kHuge) madvise(p, bytes, MADV_HUGEPAGE);  // a hint; failure is harmless
     Slot* slots = static_cast<Slot*>(p);

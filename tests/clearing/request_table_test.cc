@@ -14,7 +14,8 @@ TEST(RequestTable, FindsEveryKeyAcrossGrowthAndUndo) {
   std::mt19937_64 rng(7);
   RequestTable<uint64_t> t;
   std::vector<RequestId> keys;
-  for (uint64_t i = 0; i < 20000; ++i) {
+  // 70,000 keys take the table past 2 MiB of slots, onto the huge-page allocation path.
+  for (uint64_t i = 0; i < 70000; ++i) {
     // Half sequential (clustered hashes without a good mixer), half random.
     const RequestId k =
         i % 2 == 0 ? RequestId::FromParts(1, i) : RequestId::FromParts(rng(), rng() | 1);
@@ -28,7 +29,7 @@ TEST(RequestTable, FindsEveryKeyAcrossGrowthAndUndo) {
     ASSERT_NE(v, nullptr) << i;
     EXPECT_EQ(*v, i);
   }
-  // Undo the newest 15,000 in reverse order, checking the survivors as we go.
+  // Undo the newest 65,000 in reverse order, checking the survivors as we go.
   for (size_t n = keys.size(); n > 5000; --n) {
     t.Erase(keys[n - 1]);
     EXPECT_EQ(t.Find(keys[n - 1]), nullptr);
