@@ -55,6 +55,13 @@ bool ValidReason(std::string_view s) {
 
 bool IsDue(AccountKind k) { return k == AccountKind::kDueFrom || k == AccountKind::kDueTo; }
 
+// Dense ids start at 1 and index their table; 0 and ids past the end are unknown.
+template <typename T, typename Id>
+const T* FindDense(const std::vector<T>& table, Id id) {
+  if (!id.valid() || id.value() > table.size()) return nullptr;
+  return &table[id.value() - 1];
+}
+
 }  // namespace
 
 Ledger::Undo Ledger::MetaUndo(const Account& a) {
@@ -944,40 +951,25 @@ OpResult Ledger::RunCycle(const RunCycleCmd& c, CycleReport* report) {
 
 // ---- Reads -----------------------------------------------------------------------------
 
-const Bank* Ledger::FindBank(BankId id) const {
-  if (!id.valid() || id.value() > banks_.size()) return nullptr;
-  return &banks_[id.value() - 1];
-}
+const Bank* Ledger::FindBank(BankId id) const { return FindDense(banks_, id); }
 
 const Bank* Ledger::FindBankByCode(std::string_view code) const {
   const auto it = bank_codes_.find(std::string(code));
   return it == bank_codes_.end() ? nullptr : FindBank(it->second);
 }
 
-const Currency* Ledger::FindCurrency(CurrencyId id) const {
-  if (!id.valid() || id.value() > currencies_.size()) return nullptr;
-  return &currencies_[id.value() - 1];
-}
+const Currency* Ledger::FindCurrency(CurrencyId id) const { return FindDense(currencies_, id); }
 
 const Currency* Ledger::FindCurrencyByCode(std::string_view code) const {
   const auto it = currency_codes_.find(std::string(code));
   return it == currency_codes_.end() ? nullptr : FindCurrency(it->second);
 }
 
-const Circle* Ledger::FindCircle(CircleId id) const {
-  if (!id.valid() || id.value() > circles_.size()) return nullptr;
-  return &circles_[id.value() - 1];
-}
+const Circle* Ledger::FindCircle(CircleId id) const { return FindDense(circles_, id); }
 
-const Member* Ledger::FindMember(MemberId id) const {
-  if (!id.valid() || id.value() > members_.size()) return nullptr;
-  return &members_[id.value() - 1];
-}
+const Member* Ledger::FindMember(MemberId id) const { return FindDense(members_, id); }
 
-const Account* Ledger::FindAccount(AccountId id) const {
-  if (!id.valid() || id.value() > accounts_.size()) return nullptr;
-  return &accounts_[id.value() - 1];
-}
+const Account* Ledger::FindAccount(AccountId id) const { return FindDense(accounts_, id); }
 
 bool Ledger::IsCircleMember(CircleId circle, MemberId member) const {
   const Circle* c = FindCircle(circle);
