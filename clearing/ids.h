@@ -80,26 +80,22 @@ class WideId {
     return s;
   }
   const Bytes& bytes() const { return b_; }
-  bool zero() const {
-    const auto [a, b] = Halves();
-    return (a | b) == 0;
-  }
-  uint64_t low64() const {
-    uint64_t v;
-    std::memcpy(&v, b_.data() + 8, 8);
-    return v;
-  }
-  // Equality is on every lookup of the idempotency table: two word compares, no memcmp.
-  friend bool operator==(const WideId& x, const WideId& y) { return x.Halves() == y.Halves(); }
-  friend auto operator<=>(const WideId& x, const WideId& y) { return x.b_ <=> y.b_; }
-
- private:
+  // The 16 bytes as two native words (for hashing and fast comparison, not for display).
   std::pair<uint64_t, uint64_t> Halves() const {
     uint64_t a, b;
     std::memcpy(&a, b_.data(), 8);
     std::memcpy(&b, b_.data() + 8, 8);
     return {a, b};
   }
+  bool zero() const {
+    const auto [a, b] = Halves();
+    return (a | b) == 0;
+  }
+  // Equality is on every lookup of the idempotency table: two word compares, no memcmp.
+  friend bool operator==(const WideId& x, const WideId& y) { return x.Halves() == y.Halves(); }
+  friend auto operator<=>(const WideId& x, const WideId& y) { return x.b_ <=> y.b_; }
+
+ private:
   static int HexNibble(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -137,9 +133,7 @@ struct std::hash<ayni::WideId<Tag>> {
     return x;
   }
   size_t operator()(const ayni::WideId<Tag>& id) const noexcept {
-    uint64_t a, b;
-    std::memcpy(&a, id.bytes().data(), 8);
-    std::memcpy(&b, id.bytes().data() + 8, 8);
+    const auto [a, b] = id.Halves();
     return static_cast<size_t>(Mix(a ^ Mix(b)));
   }
 };
