@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "clearing/check.h"
+#include "clearing/journal_reader.h"
 
 namespace ayni {
 namespace {
@@ -29,54 +30,6 @@ template <typename Tag>
 void PutWide(std::vector<uint8_t>& o, const WideId<Tag>& id) {
   o.insert(o.end(), id.bytes().begin(), id.bytes().end());
 }
-
-// Bounds-checked reader: any overrun sets failed() and returns zeros.
-class Reader {
- public:
-  explicit Reader(std::span<const uint8_t> b) : b_(b) {}
-  bool failed() const { return failed_; }
-  bool done() const { return pos_ == b_.size(); }
-  uint64_t Uint(int bytes) {
-    if (failed_ || b_.size() - pos_ < static_cast<size_t>(bytes)) {
-      failed_ = true;
-      return 0;
-    }
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; ++i) v = (v << 8) | b_[pos_++];
-    return v;
-  }
-  uint8_t U8() { return static_cast<uint8_t>(Uint(1)); }
-  uint16_t U16() { return static_cast<uint16_t>(Uint(2)); }
-  uint32_t U32() { return static_cast<uint32_t>(Uint(4)); }
-  uint64_t U64() { return Uint(8); }
-  int64_t I64() { return static_cast<int64_t>(Uint(8)); }
-  int32_t I32() { return static_cast<int32_t>(Uint(4)); }
-  std::string Str() {
-    const uint16_t n = U16();
-    if (failed_ || b_.size() - pos_ < n) {
-      failed_ = true;
-      return {};
-    }
-    std::string s(reinterpret_cast<const char*>(b_.data() + pos_), n);
-    pos_ += n;
-    return s;
-  }
-  std::array<uint8_t, 16> Wide() {
-    std::array<uint8_t, 16> a{};
-    if (failed_ || b_.size() - pos_ < 16) {
-      failed_ = true;
-      return a;
-    }
-    std::memcpy(a.data(), b_.data() + pos_, 16);
-    pos_ += 16;
-    return a;
-  }
-
- private:
-  std::span<const uint8_t> b_;
-  size_t pos_ = 0;
-  bool failed_ = false;
-};
 
 }  // namespace
 
@@ -201,6 +154,19 @@ void EncodeCycle(std::vector<uint8_t>& o, const RequestId& request, uint64_t num
   PutU32(o, transfers);
 }
 
+void EncodeRequest(std::vector<uint8_t>& o, const RequestId& request, uint8_t kind,
+                   uint32_t legs, std::span<const uint64_t> fields, uint64_t result_id,
+                   uint64_t timestamp_ns) {
+  AYNI_CHECK(fields.size() == kRequestFields);
+  PutU8(o, static_cast<uint8_t>(EventTag::kRequestCommitted));
+  PutWide(o, request);
+  PutU8(o, kind);
+  PutU32(o, legs);
+  for (uint64_t f : fields) PutU64(o, f);
+  PutU64(o, result_id);
+  PutU64(o, timestamp_ns);
+}
+
 std::vector<uint8_t> EncodeHeader(uint64_t sequence, uint64_t timestamp_ns, uint32_t events) {
   std::vector<uint8_t> o = {'A', 'Y', 'N', 'B'};
   PutU16(o, kJournalVersion);
@@ -235,7 +201,7 @@ class Replayer {
 
   // Applies one batch's events; false when the batch is malformed (fault recorded).
   bool Apply(uint64_t seq, std::span<const uint8_t> bytes) {
-    Reader rd(bytes);
+    JournalReader rd(bytes);
     const uint32_t magic = rd.U32();
     const uint16_t version = rd.U16();
     const uint64_t header_seq = rd.U64();
@@ -264,7 +230,7 @@ class Replayer {
     return &r_.accounts[id - 1];
   }
 
-  bool Event(uint64_t seq, Reader& rd) {
+  bool Event(uint64_t seq, JournalReader& rd) {
     const auto tag = static_cast<EventTag>(rd.U8());
     switch (tag) {
       case EventTag::kTransfer: {
@@ -337,6 +303,11 @@ class Replayer {
         break;
       case EventTag::kCycleSettled:
         rd.Wide(), rd.U64(), rd.I64(), rd.I64(), rd.U32();
+        break;
+      case EventTag::kRequestCommitted:
+        rd.Wide(), rd.U8(), rd.U32();
+        for (size_t k = 0; k < journal::kRequestFields; ++k) rd.U64();
+        rd.U64(), rd.U64();
         break;
       default:
         return Malformed(seq, "unknown event tag " + std::to_string(static_cast<int>(tag)));

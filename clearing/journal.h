@@ -37,6 +37,7 @@ enum class EventTag : uint8_t {
   kAccountStatusChanged = 9,
   kAccountLimitsChanged = 10,
   kCycleSettled = 11,
+  kRequestCommitted = 12,  // the idempotency record of a committed request
 };
 
 inline constexpr uint16_t kJournalVersion = 1;
@@ -59,6 +60,11 @@ void EncodeAccountLimits(std::vector<uint8_t>& out, AccountId id, Amount credit_
                          Amount ceiling, std::string_view actor, std::string_view reason);
 void EncodeCycle(std::vector<uint8_t>& out, const RequestId& request, uint64_t number,
                  Amount gross, Amount settled, uint32_t transfers);
+// kind and fields are the Ledger's idempotency fingerprint (opaque here).
+void EncodeRequest(std::vector<uint8_t>& out, const RequestId& request, uint8_t kind,
+                   uint32_t legs, std::span<const uint64_t> fields, uint64_t result_id,
+                   uint64_t timestamp_ns);
+inline constexpr size_t kRequestFields = 6;
 std::vector<uint8_t> EncodeHeader(uint64_t sequence, uint64_t timestamp_ns, uint32_t events);
 }  // namespace journal
 

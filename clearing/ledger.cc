@@ -95,7 +95,13 @@ void Ledger::BeginBatch(uint64_t now_ns) {
 }
 
 SealedBatch Ledger::SealBatch() {
-  AYNI_CHECK(batch_open_);
+  SealedBatch sb = PrepareBatch();
+  CommitBatch();
+  return sb;
+}
+
+SealedBatch Ledger::PrepareBatch() {
+  AYNI_CHECK(batch_open_ && !batch_prepared_);
   SealedBatch sb;
   sb.sequence = sequence_ + 1;
   sb.timestamp_ns = batch_timestamp_ns_;
@@ -103,7 +109,9 @@ SealedBatch Ledger::SealBatch() {
   sb.bytes = journal::EncodeHeader(sb.sequence, sb.timestamp_ns, batch_events_);
   sb.bytes.insert(sb.bytes.end(), batch_bytes_.begin(), batch_bytes_.end());
   sb.hash = Blake2b256(head_, sb.bytes);
+  // Postings are undone from the undo log alone, so the transfers can leave now.
   sb.transfers = std::move(batch_transfers_);
+  batch_transfers_.clear();
   // Touch() lists each account once per batch; accounts opened in a rolled-back group no
   // longer exist. No sort here: the writer thread is the hot path, a store sorts if it
   // needs a fixed row order.
@@ -111,21 +119,29 @@ SealedBatch Ledger::SealBatch() {
   for (AccountId id : touched_) {
     if (id.value() <= accounts_.size()) sb.touched_accounts.push_back(id);
   }
-  sequence_ = sb.sequence;
-  head_ = sb.hash;
+  prepared_hash_ = sb.hash;
+  batch_prepared_ = true;
+  return sb;
+}
+
+void Ledger::CommitBatch() {
+  AYNI_CHECK(batch_open_ && batch_prepared_);
+  ++sequence_;
+  head_ = prepared_hash_;
   last_timestamp_ns_ = batch_timestamp_ns_;
   batch_open_ = false;
+  batch_prepared_ = false;
   undo_.clear();
   batch_transfers_.clear();
   batch_bytes_.clear();
   touched_.clear();
-  return sb;
 }
 
 void Ledger::AbortBatch() {
   AYNI_CHECK(batch_open_);
   RollbackTo(Marks{0, 0, 0, 0});
   batch_open_ = false;
+  batch_prepared_ = false;
   // The next batch reuses this sequence number: forget what this one touched, or Touch()
   // would skip those accounts and they would be missing from the next SealedBatch.
   for (AccountId id : touched_) {
@@ -144,15 +160,16 @@ void Ledger::RollbackTo(const Marks& m) {
     undo_.pop_back();
     switch (u.kind) {
       case UndoKind::kPosting: {
-        const Transfer& t = batch_transfers_[u.a];
-        Account& d = acct(t.debit);
-        Account& c = acct(t.credit);
-        d.balance = Amount(d.balance.minor() + t.amount.minor());
-        d.debits_posted = Amount(d.debits_posted.minor() - t.amount.minor());
-        c.balance = Amount(c.balance.minor() - t.amount.minor());
-        c.credits_posted = Amount(c.credits_posted.minor() - t.amount.minor());
-        if (IsDue(d.kind)) bank_due_net_[d.bank.value() - 1] += t.amount.minor();
-        if (IsDue(c.kind)) bank_due_net_[c.bank.value() - 1] -= t.amount.minor();
+        // a = debit, b = credit, old_limit = amount (the log needs no transfer record).
+        Account& d = acct(AccountId(u.a));
+        Account& c = acct(AccountId(u.b));
+        const int64_t x = u.old_limit.minor();
+        d.balance = Amount(d.balance.minor() + x);
+        d.debits_posted = Amount(d.debits_posted.minor() - x);
+        c.balance = Amount(c.balance.minor() - x);
+        c.credits_posted = Amount(c.credits_posted.minor() - x);
+        if (IsDue(d.kind)) bank_due_net_[d.bank.value() - 1] += x;
+        if (IsDue(c.kind)) bank_due_net_[c.bank.value() - 1] -= x;
         break;
       }
       case UndoKind::kAccountMeta: {
@@ -214,7 +231,7 @@ void Ledger::RollbackTo(const Marks& m) {
 // ---- Request bookkeeping ---------------------------------------------------------------
 
 Outcome Ledger::Precheck(const RequestId& id) const {
-  AYNI_CHECK(batch_open_);
+  AYNI_CHECK(batch_open_ && !batch_prepared_);
   if (id.zero()) return Outcome::kRequestIdZero;
   if (batch_transfers_.size() >= kBatchTransfersMax) return Outcome::kBatchFull;
   return Outcome::kOk;
@@ -249,6 +266,9 @@ void Ledger::RecordRequest(const RequestId& id, const Fingerprint& fp, uint64_t 
   RequestRecord r{fp.kind, legs, {}, result_id, batch_timestamp_ns_};
   std::copy(std::begin(fp.fields), std::end(fp.fields), r.fields);
   requests_.Insert(id, r);
+  journal::EncodeRequest(batch_bytes_, id, static_cast<uint8_t>(fp.kind), legs, r.fields, result_id,
+                         batch_timestamp_ns_);
+  PushEvent();
   Undo u(UndoKind::kRequest);
   u.request = id;
   undo_.push_back(u);
@@ -345,7 +365,9 @@ Outcome Ledger::PostLeg(const RequestId& request, uint32_t index, const Leg& leg
   PushEvent();
   batch_transfers_.push_back(std::move(t));
   Undo u(UndoKind::kPosting);
-  u.a = batch_transfers_.size() - 1;
+  u.a = leg.debit.value();
+  u.b = leg.credit.value();
+  u.old_limit = leg.amount;
   undo_.push_back(u);
   Touch(leg.debit);
   Touch(leg.credit);

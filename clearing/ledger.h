@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "clearing/hash.h"
+#include "clearing/journal.h"
 #include "clearing/model.h"
 #include "clearing/netting.h"
 #include "clearing/outcome.h"
@@ -204,8 +205,21 @@ class Ledger {
   void BeginBatch(uint64_t now_ns);
   bool batch_open() const { return batch_open_; }
   size_t batch_transfer_count() const { return batch_transfers_.size(); }
-  SealedBatch SealBatch();
+  SealedBatch SealBatch();  // PrepareBatch() then CommitBatch()
   void AbortBatch();
+  // Two-phase sealing for a writer that must make the batch durable first: PrepareBatch
+  // computes the batch's bytes and hash and closes it to further commands; then either
+  // CommitBatch (the store committed: the batch becomes permanent, the head advances) or
+  // AbortBatch (the store did not: every effect of the batch is undone).
+  SealedBatch PrepareBatch();
+  void CommitBatch();
+  bool batch_prepared() const { return batch_prepared_; }
+
+  // Rebuilds the whole ledger — banks, currencies, circles, members, accounts, balances,
+  // idempotency records, cycle reports, head — from the journal alone. Only on a fresh
+  // ledger. DATA_LOSS when the chain or the bytes do not verify; the ledger may then hold
+  // part of the journal and must be discarded.
+  Status Restore(std::span<const StoredBatch> batches);
 
   // Commands: each needs an open batch.
   OpResult InitDeployment(const InitDeploymentCmd& c);
@@ -279,7 +293,7 @@ class Ledger {
     kSetAccountLimits,
     kRunCycle,
   };
-  static constexpr int kFingerprintFields = 6;
+  static constexpr int kFingerprintFields = static_cast<int>(journal::kRequestFields);
   // What an identical retry must match, and what it gets back.
   struct RequestRecord {
     Kind kind;
@@ -319,6 +333,10 @@ class Ledger {
   std::optional<OpResult> CheckRequest(const RequestId& id, const Fingerprint& fp) const;
   void RecordRequest(const RequestId& id, const Fingerprint& fp, uint64_t result_id, uint32_t legs);
   Outcome Precheck(const RequestId& id) const;
+
+  // Restore's event decoder (restore.cc); false on bytes that do not decode.
+  bool RestoreBatch(std::span<const uint8_t> bytes, uint64_t timestamp_ns);
+  void RestoreAccount(const Account& a);
 
   Marks Mark() const;
   void RollbackTo(const Marks& m);
@@ -365,6 +383,8 @@ class Ledger {
 
   // The open batch.
   bool batch_open_ = false;
+  bool batch_prepared_ = false;
+  Hash256 prepared_hash_{};
   uint64_t batch_timestamp_ns_ = 0;
   uint32_t batch_events_ = 0;
   std::vector<Undo> undo_;

@@ -42,6 +42,7 @@
 #include "clearing/ledger.h"
 #include "clearing/limits.h"
 #include "clearing/outcome.h"
+#include "tests/clearing/ledger_compare.h"
 
 namespace ayni {
 namespace {
@@ -1666,6 +1667,14 @@ void RandomizedRun::Run() {
   next_cycle_at_ = ops_ + kCycleEveryOpsMin;
   while (!failed() && ops_ < ops_target_) RunBatch();
   if (!failed()) CheckJournalNow();
+  if (!failed()) {
+    // The whole history, rebuilt from the journal alone, is the same ledger.
+    Ledger restored;
+    const Status st = restored.Restore(journal_);
+    if (!st.ok()) Fail("Restore: " + st.ToString());
+    SCOPED_TRACE("AYNI_SEED=" + std::to_string(seed_) + ": ledger restored from the journal");
+    if (st.ok()) ExpectSameLedger(ledger_, restored);
+  }
 
   std::printf("RandomizedLedgerTest: AYNI_SEED=%" PRIu64 ": %" PRIu64 " ops, %" PRIu64
               " batches sealed, %" PRIu64 " aborted, %zu transfers, %" PRIu64
