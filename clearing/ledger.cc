@@ -53,6 +53,45 @@ bool ValidReason(std::string_view s) {
   return !s.empty() && s.size() <= kReasonBytesMax && NoControl(s);
 }
 
+// A memo is short UTF-8 text; stores keep it as text, so a NUL byte or broken UTF-8
+// would be refused there — after the ledger had accepted it.
+bool ValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) {
+      n = 1, cp = c;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 2, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 3, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 4, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += n;
+  }
+  return true;
+}
+
+Outcome CheckMemo(std::string_view memo) {
+  if (memo.size() > kMemoBytesMax) return Outcome::kMemoTooLong;
+  if (memo.find('\0') != std::string_view::npos || !ValidUtf8(memo)) return Outcome::kInvalidMemo;
+  return Outcome::kOk;
+}
+
 bool IsDue(AccountKind k) { return k == AccountKind::kDueFrom || k == AccountKind::kDueTo; }
 
 // Dense ids start at 1 and index their table; 0 and ids past the end are unknown.
@@ -702,7 +741,7 @@ OpResult Ledger::Pay(const PayCmd& c) {
   if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
   if (auto r = CheckRequest(c.request, fp)) return *r;
   if (!c.amount.positive()) return Refuse(Outcome::kAmountNotPositive, "amount");
-  if (c.memo.size() > kMemoBytesMax) return Refuse(Outcome::kMemoTooLong, "memo");
+  if (Outcome o = CheckMemo(c.memo); o != Outcome::kOk) return Refuse(o, "memo");
   const Account* from = FindAccount(c.from);
   if (from == nullptr) return Refuse(Outcome::kDebitAccountNotFound, "from");
   const Account* to = FindAccount(c.to);
@@ -746,7 +785,7 @@ Outcome Ledger::CheckMemberGuaranteed(const AccountAmountCmd& c, const char** de
   *detail = "amount";
   if (!c.amount.positive()) return Outcome::kAmountNotPositive;
   *detail = "memo";
-  if (c.memo.size() > kMemoBytesMax) return Outcome::kMemoTooLong;
+  if (Outcome o = CheckMemo(c.memo); o != Outcome::kOk) return o;
   *detail = "account";
   const Account* a = FindAccount(c.account);
   if (a == nullptr) return Outcome::kAccountNotFound;
@@ -820,7 +859,7 @@ OpResult Ledger::FundReserve(const FundReserveCmd& c) {
   if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
   if (auto r = CheckRequest(c.request, fp)) return *r;
   if (!c.amount.positive()) return Refuse(Outcome::kAmountNotPositive, "amount");
-  if (c.memo.size() > kMemoBytesMax) return Refuse(Outcome::kMemoTooLong, "memo");
+  if (Outcome o = CheckMemo(c.memo); o != Outcome::kOk) return Refuse(o, "memo");
   if (c.source != FundSource::kVault && c.source != FundSource::kFees) {
     return Refuse(Outcome::kInvalidKind, "source");
   }

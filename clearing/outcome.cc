@@ -26,6 +26,7 @@ constexpr Entry kEntries[] = {
     {Outcome::kRequestIdZero, "request_id_zero"},
     {Outcome::kSameAccount, "same_account"},
     {Outcome::kInvalidKind, "invalid_kind"},
+    {Outcome::kInvalidMemo, "invalid_memo"},
     {Outcome::kNoDeployment, "no_deployment"},
     {Outcome::kBankNotFound, "bank_not_found"},
     {Outcome::kCurrencyNotFound, "currency_not_found"},

@@ -30,6 +30,7 @@ enum class Outcome : uint16_t {
   kRequestIdZero = 19,
   kSameAccount = 20,
   kInvalidKind = 21,
+  kInvalidMemo = 22,  // a NUL byte or text that is not UTF-8
 
   // Unknown things.
   kNoDeployment = 30,  // the national currency is not initialised yet

@@ -214,6 +214,16 @@ std::vector<RefusalCase> PayRefusals() {
        Outcome::kAmountNotPositive, "amount"},
       {"pay_memo_too_long", Issued(100), pay(ana_palma, caio_palma, 1, Bytes(kMemoBytesMax + 1)),
        Outcome::kMemoTooLong, "memo"},
+      {"pay_memo_with_nul", Issued(100), pay(ana_palma, caio_palma, 1, std::string("a\0b", 3)),
+       Outcome::kInvalidMemo, "memo"},
+      {"pay_memo_not_utf8", Issued(100), pay(ana_palma, caio_palma, 1, "caf\xe9"),
+       Outcome::kInvalidMemo, "memo"},
+      {"pay_memo_overlong_utf8", Issued(100), pay(ana_palma, caio_palma, 1, "\xc0\xaf"),
+       Outcome::kInvalidMemo, "memo"},
+      {"pay_memo_surrogate", Issued(100), pay(ana_palma, caio_palma, 1, "\xed\xa0\x80"),
+       Outcome::kInvalidMemo, "memo"},
+      {"pay_memo_truncated_utf8", Issued(100), pay(ana_palma, caio_palma, 1, "\xe2\x82"),
+       Outcome::kInvalidMemo, "memo"},
       {"pay_unknown_debit", Issued(100), pay(unknown, caio_palma, 1),
        Outcome::kDebitAccountNotFound, "from"},
       {"pay_debit_id_zero", Issued(100), pay(none, caio_palma, 1), Outcome::kDebitAccountNotFound,
@@ -374,6 +384,8 @@ std::vector<RefusalCase> IssueRedeemDistributeRefusals() {
       {"issue_negative", nullptr, issue(ana_palma, -5), Outcome::kAmountNotPositive, "amount"},
       {"issue_memo_too_long", nullptr, issue(ana_palma, 1, Bytes(kMemoBytesMax + 1)),
        Outcome::kMemoTooLong, "memo"},
+      {"issue_memo_not_utf8", nullptr, issue(ana_palma, 1, "\xff"), Outcome::kInvalidMemo,
+       "memo"},
       {"issue_unknown_account", nullptr, issue(unknown, 1), Outcome::kAccountNotFound, "account"},
       {"issue_to_issuance", nullptr, issue(issuance, 1), Outcome::kWrongAccountKind, "account"},
       {"issue_to_reserve", nullptr, issue(reserve, 1), Outcome::kWrongAccountKind, "account"},
@@ -1804,6 +1816,25 @@ TEST(LedgerTest, SettlementShortReportsTheDebtor) {
   EXPECT_EQ(rep.short_debtors, std::vector<BankId>{n.a});
   EXPECT_TRUE(n.ledger.cycles().empty());
   EXPECT_EQ(n.Due(AccountKind::kDueTo, n.a, n.b), Amount(-100));
+}
+
+}  // namespace
+}  // namespace ayni
+
+namespace ayni {
+namespace {
+
+// Memos are UTF-8 text: accents, symbols, astral characters, tabs and newlines are fine.
+TEST(LedgerMemo, AcceptsRealText) {
+  Network n;
+  n.Build();
+  ASSERT_EQ(n.One([&](RequestId r) { return n.ledger.Issue({r, n.ana_palma, Amount(500)}); }).outcome,
+            Outcome::kOk);
+  const std::string memo = "Feira de S\xc3\xa3o Jo\xc3\xa3o \xe2\x9c\x93 \xf0\x9d\x84\x9e\tlinha\n2";
+  const OpResult r = n.One(
+      [&](RequestId id) { return n.ledger.Pay({id, n.ana_palma, n.caio_palma, Amount(1), memo}); });
+  EXPECT_EQ(r.outcome, Outcome::kOk) << OutcomeName(r.outcome);
+  n.ExpectClean();
 }
 
 }  // namespace
