@@ -16,6 +16,21 @@ echo "== build (RelWithDebInfo)"
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$root/build" -j"$jobs"
 
+# A private PostgreSQL cluster for the server tests (deploy/pg.sh), fresh for every run
+# so no state leaks between runs. It lives under /var/tmp, not in the checkout: when run
+# as root, PostgreSQL runs as the `postgres` user, who cannot enter a 0700 home. Stopped
+# on exit, also on failure or interrupt. Tests that need it read AYNI_TEST_PG and fail
+# (never skip) when it is unset.
+pg_dir=/var/tmp/ayni-$(printf '%s' "$root" | sha256sum | cut -c1-16)/pg
+stop_pg() { "$root/deploy/pg.sh" stop "$pg_dir" || true; }
+trap stop_pg EXIT
+trap 'exit 130' INT TERM  # so that the EXIT trap runs on a signal too
+echo "== PostgreSQL ($pg_dir)"
+"$root/deploy/pg.sh" destroy "$pg_dir"
+"$root/deploy/pg.sh" start "$pg_dir"
+AYNI_TEST_PG=$("$root/deploy/pg.sh" dsn "$pg_dir")
+export AYNI_TEST_PG
+
 status=0
 echo "== ctest (build/)"
 (cd "$root/build" && ctest --output-on-failure --timeout 900 "$@") || status=1

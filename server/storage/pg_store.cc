@@ -1,0 +1,474 @@
+#include "server/storage/pg_store.h"
+
+#include <algorithm>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "clearing/check.h"
+#include "clearing/hash.h"
+#include "server/storage/migrations.h"
+
+namespace ayni::server {
+
+struct PgStore::Connection {
+  explicit Connection(const std::string& dsn) : c(dsn) {}
+  pqxx::connection c;
+};
+
+namespace {
+
+// Prepared statement names (one set per connection).
+constexpr const char* kHead = "ayni_head";
+constexpr const char* kInsertBatch = "ayni_insert_batch";
+constexpr const char* kUpsertAccounts = "ayni_upsert_accounts";
+constexpr const char* kLastSequence = "ayni_last_sequence";
+constexpr const char* kLoadJournal = "ayni_load_journal";
+constexpr const char* kSelectAccounts = "ayni_select_accounts";
+constexpr const char* kLock = "ayni_lock";
+constexpr const char* kTryLock = "ayni_try_lock";
+
+void PrepareStatements(pqxx::connection& c) {
+  c.prepare(kHead, "SELECT sequence, hash FROM batches ORDER BY sequence DESC LIMIT 1");
+  c.prepare(kInsertBatch,
+            "INSERT INTO batches (sequence, timestamp_ns, prev_hash, hash, bytes) "
+            "VALUES ($1, $2, $3, $4, $5)");
+  // One statement for every touched account: arrays in ascending id order, so row locks
+  // are always taken in that order. The WHERE clause is a pair assertion: an account's
+  // identity never changes, and a row is only ever moved forward by a later batch; a row
+  // that fails it is not updated, and Append sees the short row count and rolls back.
+  c.prepare(kUpsertAccounts,
+            "INSERT INTO accounts AS a (id, bank, currency, kind, owner, counterparty, status, "
+            "  credit_limit, ceiling, balance, debits_posted, credits_posted, last_batch) "
+            "SELECT u.*, $13::bigint FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
+            "  $4::smallint[], $5::bigint[], $6::bigint[], $7::smallint[], $8::bigint[], "
+            "  $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[]) "
+            "  AS u(id, bank, currency, kind, owner, counterparty, status, credit_limit, "
+            "  ceiling, balance, debits_posted, credits_posted) "
+            "ORDER BY u.id "
+            "ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, "
+            "  credit_limit = EXCLUDED.credit_limit, ceiling = EXCLUDED.ceiling, "
+            "  balance = EXCLUDED.balance, debits_posted = EXCLUDED.debits_posted, "
+            "  credits_posted = EXCLUDED.credits_posted, last_batch = EXCLUDED.last_batch "
+            "WHERE a.bank = EXCLUDED.bank AND a.currency = EXCLUDED.currency "
+            "  AND a.kind = EXCLUDED.kind AND a.owner = EXCLUDED.owner "
+            "  AND a.counterparty = EXCLUDED.counterparty AND a.last_batch < EXCLUDED.last_batch");
+  c.prepare(kLastSequence, "SELECT coalesce(max(sequence), 0) FROM batches");
+  c.prepare(kLoadJournal,
+            "SELECT sequence, prev_hash, hash, bytes FROM batches ORDER BY sequence");
+  c.prepare(kSelectAccounts,
+            "SELECT id, bank, currency, kind, owner, counterparty, status, credit_limit, "
+            "ceiling, balance, debits_posted, credits_posted FROM accounts ORDER BY id");
+  c.prepare(kLock, "SELECT pg_advisory_lock($1)");
+  c.prepare(kTryLock, "SELECT pg_try_advisory_lock($1)");
+}
+
+// Connection-class (08) and operator-intervention (57: shutdown, crash) SQLSTATEs mean
+// the server went away; serialization failures and deadlocks (40) may be retried.
+bool IsUnavailableState(const std::string& sqlstate) {
+  return sqlstate.starts_with("08") || sqlstate.starts_with("57") ||
+         sqlstate.starts_with("40");
+}
+
+// Translates the exception in flight (call only inside a catch block). `what` says
+// which operation failed.
+Status TranslateCurrent(std::string_view what) {
+  const std::string prefix = std::string(what) + ": ";
+  try {
+    throw;
+  } catch (const pqxx::broken_connection& e) {
+    return Status::Unavailable(prefix + "PostgreSQL connection: " + e.what());
+  } catch (const pqxx::sql_error& e) {
+    std::string m = prefix + e.what();
+    while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+    if (!e.sqlstate().empty()) m += " [SQLSTATE " + e.sqlstate() + "]";
+    if (IsUnavailableState(e.sqlstate())) return Status::Unavailable(std::move(m));
+    return Status::Internal(std::move(m));
+  } catch (const std::exception& e) {
+    return Status::Internal(prefix + e.what());
+  } catch (...) {
+    return Status::Internal(prefix + "unknown exception");
+  }
+}
+
+pqxx::binarystring Bytes(std::span<const uint8_t> b) {
+  return pqxx::binarystring(b.data(), b.size());
+}
+
+// bytea in COPY text format (hex input form; stream_to escapes the backslash).
+std::string ByteaHex(std::span<const uint8_t> b) { return "\\x" + HexOf(b); }
+
+std::vector<uint8_t> ToVector(const pqxx::field& f) {
+  const pqxx::binarystring b(f);
+  return std::vector<uint8_t>(b.data(), b.data() + b.size());
+}
+
+// Appends `v` to a PostgreSQL array literal under construction ("{1,2,3}").
+void AppendElement(std::string& array, int64_t v) {
+  array += array.size() == 1 ? "" : ",";
+  array += std::to_string(v);
+}
+
+int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
+
+}  // namespace
+
+PgStore::PgStore(std::string dsn) : dsn_(std::move(dsn)) {}
+PgStore::~PgStore() = default;
+
+void PgStore::Disconnect() { conn_.reset(); }
+
+Result<std::unique_ptr<PgStore>> PgStore::Open(const std::string& dsn) {
+  std::unique_ptr<PgStore> store(new PgStore(dsn));
+  if (Status s = store->EnsureConnected(); !s.ok()) return s;
+  if (Status s = store->ApplyMigrations(); !s.ok()) return s;
+  return store;
+}
+
+Status PgStore::EnsureConnected() {
+  if (lock_lost_) {
+    return Status::FailedPrecondition(
+        "the writer lock was lost after a reconnect and another process holds it: this "
+        "process must not write; restart it as a standby");
+  }
+  if (conn_ != nullptr && conn_->c.is_open()) return Status::Ok();
+  conn_.reset();
+  try {
+    auto conn = std::make_unique<Connection>(dsn_);
+    // libpqxx 6 would silently reconnect a broken connection on next use, dropping the
+    // session's advisory lock without telling us; we reconnect ourselves instead.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    conn->c.inhibit_reactivation(true);
+#pragma GCC diagnostic pop
+    PrepareStatements(conn->c);
+    conn_ = std::move(conn);
+  } catch (...) {
+    conn_.reset();
+    const Status s = TranslateCurrent("connect");
+    // A server that refuses or drops a new connection is unavailable, whatever the class.
+    return s.code() == StatusCode::kUnavailable ? s : Status::Unavailable(s.message());
+  }
+  if (lock_held_) {
+    // The old session (and its lock) ended with the old connection. Take the lock back
+    // without waiting: if a standby got it first, it is the writer now.
+    lock_held_ = false;
+    Result<bool> got = TryAcquireWriterLock();
+    if (!got.ok()) return got.status();
+    if (!*got) {
+      lock_lost_ = true;
+      Disconnect();
+      return EnsureConnected();  // the FAILED_PRECONDITION above
+    }
+  }
+  return Status::Ok();
+}
+
+Status PgStore::ApplyMigrations() {
+  const std::span<const Migration> all = Migrations();
+  for (size_t i = 0; i < all.size(); ++i) {
+    AYNI_CHECK(all[i].version == static_cast<int>(i + 1));  // CMake enforces this too
+  }
+  const int latest = static_cast<int>(all.size());
+  try {
+    pqxx::work tx(conn_->c, "migrate");
+    // Two processes opening a new database at once: the second waits, then sees the
+    // first one's rows and applies nothing.
+    tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLockKey) + ")");
+    const bool has_table =
+        !tx.exec1("SELECT to_regclass('schema_migrations') IS NULL")[0].as<bool>();
+    if (!has_table) {
+      tx.exec(
+          "CREATE TABLE schema_migrations ("
+          "  version int PRIMARY KEY,"
+          "  applied_at timestamptz NOT NULL DEFAULT now())");
+    }
+    const pqxx::result rows = tx.exec("SELECT version FROM schema_migrations ORDER BY version");
+    int applied = 0;
+    for (const auto& row : rows) {
+      const int v = row[0].as<int>();
+      if (v != applied + 1) {
+        return Status::FailedPrecondition("schema_migrations: version " + std::to_string(v) +
+                                          " follows version " + std::to_string(applied) +
+                                          "; the schema was changed by hand");
+      }
+      applied = v;
+    }
+    if (applied > latest) {
+      return Status::FailedPrecondition(
+          "the database schema is at version " + std::to_string(applied) +
+          ", newer than this binary's " + std::to_string(latest) + "; upgrade the binary");
+    }
+    for (int v = applied + 1; v <= latest; ++v) {
+      const Migration& m = all[static_cast<size_t>(v - 1)];
+      try {
+        tx.exec(m.sql);
+      } catch (const pqxx::sql_error& e) {
+        throw pqxx::failure(std::string("migration ") + m.name + ": " + e.what());
+      }
+      tx.exec_params("INSERT INTO schema_migrations (version) VALUES ($1)", v);
+    }
+    tx.commit();
+  } catch (...) {
+    const Status s = TranslateCurrent("apply migrations");
+    if (s.code() == StatusCode::kUnavailable) Disconnect();
+    return s;
+  }
+  return Status::Ok();
+}
+
+Result<int> PgStore::SchemaVersion() {
+  if (Status s = EnsureConnected(); !s.ok()) return s;
+  try {
+    pqxx::read_transaction tx(conn_->c);
+    return tx.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations")[0].as<int>();
+  } catch (...) {
+    const Status s = TranslateCurrent("schema version");
+    if (s.code() == StatusCode::kUnavailable) Disconnect();
+    return s;
+  }
+}
+
+Status PgStore::AcquireWriterLock() {
+  if (lock_held_) return Status::Ok();
+  if (Status s = EnsureConnected(); !s.ok()) return s;
+  try {
+    pqxx::nontransaction tx(conn_->c);
+    tx.exec_prepared(kLock, kWriterLockKey);
+    lock_held_ = true;
+  } catch (...) {
+    const Status s = TranslateCurrent("acquire writer lock");
+    if (s.code() == StatusCode::kUnavailable) Disconnect();
+    return s;
+  }
+  return Status::Ok();
+}
+
+Result<bool> PgStore::TryAcquireWriterLock() {
+  if (lock_held_) return true;
+  if (Status s = EnsureConnected(); !s.ok()) return s;
+  try {
+    pqxx::nontransaction tx(conn_->c);
+    lock_held_ = tx.exec_prepared1(kTryLock, kWriterLockKey)[0].as<bool>();
+  } catch (...) {
+    const Status s = TranslateCurrent("try writer lock");
+    if (s.code() == StatusCode::kUnavailable) Disconnect();
+    return s;
+  }
+  return lock_held_;
+}
+
+Result<uint64_t> PgStore::LastSequence() {
+  if (Status s = EnsureConnected(); !s.ok()) return s;
+  try {
+    pqxx::read_transaction tx(conn_->c);
+    return static_cast<uint64_t>(tx.exec_prepared1(kLastSequence)[0].as<int64_t>());
+  } catch (...) {
+    const Status s = TranslateCurrent("last sequence");
+    if (s.code() == StatusCode::kUnavailable) Disconnect();
+    return s;
+  }
+}
+
+Result<std::vector<StoredBatch>> PgStore::LoadJournal() {
+  if (Status s = EnsureConnected(); !s.ok()) return s;
+  std::vector<StoredBatch> out;
+  try {
+    pqxx::read_transaction tx(conn_->c);
+    const pqxx::result rows = tx.exec_prepared(kLoadJournal);
+    out.reserve(rows.size());
+    Hash256 prev{};
+    for (const auto& row : rows) {
+      StoredBatch b;
+      b.sequence = static_cast<uint64_t>(row[0].as<int64_t>());
+      const std::vector<uint8_t> prev_hash = ToVector(row[1]);
+      const std::vector<uint8_t> hash = ToVector(row[2]);
+      const std::string where = "batches row " + std::to_string(b.sequence) + ": ";
+      if (b.sequence != out.size() + 1) {
+        return Status::DataLoss(where + "expected sequence " + std::to_string(out.size() + 1) +
+                                " (the journal has a gap)");
+      }
+      if (hash.size() != b.hash.size() || prev_hash.size() != prev.size()) {
+        return Status::DataLoss(where + "hash or prev_hash is not 32 bytes");
+      }
+      if (!std::equal(prev.begin(), prev.end(), prev_hash.begin())) {
+        return Status::DataLoss(where + "prev_hash is not the hash of the batch before it");
+      }
+      std::copy(hash.begin(), hash.end(), b.hash.begin());
+      b.bytes = ToVector(row[3]);
+      prev = b.hash;
+      out.push_back(std::move(b));
+    }
+  } catch (...) {
+    const Status s = TranslateCurrent("load journal");
+    if (s.code() == StatusCode::kUnavailable) Disconnect();
+    return s;
+  }
+  return out;
+}
+
+AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
+  AYNI_CHECK(batch.sequence > 0);
+  if (Status s = EnsureConnected(); !s.ok()) return {AppendOutcome::kNotCommitted, s};
+
+  // Account rows in ascending id order (the ledger lists them in first-touch order).
+  std::vector<AccountId> ids = batch.touched_accounts;
+  std::sort(ids.begin(), ids.end());
+  AYNI_CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
+  constexpr size_t kColumns = 12;
+  std::vector<std::string> columns(kColumns, "{");
+  for (const AccountId id : ids) {
+    const Account* a = ledger.FindAccount(id);
+    AYNI_CHECK(a != nullptr);  // the ledger touched it, so it has it
+    const int64_t values[kColumns] = {
+        I64(a->id.value()),       I64(a->bank.value()),         I64(a->currency.value()),
+        static_cast<int64_t>(a->kind), I64(a->owner.value()),   I64(a->counterparty.value()),
+        static_cast<int64_t>(a->status), a->credit_limit.minor(), a->ceiling.minor(),
+        a->balance.minor(),       a->debits_posted.minor(),     a->credits_posted.minor(),
+    };
+    for (size_t c = 0; c < kColumns; ++c) AppendElement(columns[c], values[c]);
+  }
+  for (std::string& c : columns) c += "}";
+
+  const std::string where = "append batch " + std::to_string(batch.sequence);
+  try {
+    pqxx::work tx(conn_->c, "append");
+
+    // Pair assertion before writing: the batch continues the stored chain.
+    const pqxx::result head = tx.exec_prepared(kHead);
+    const uint64_t last =
+        head.empty() ? 0 : static_cast<uint64_t>(head[0][0].as<int64_t>());
+    if (batch.sequence != last + 1) {
+      return {AppendOutcome::kNotCommitted,
+              Status::FailedPrecondition(where + ": the database's last batch is " +
+                                         std::to_string(last) + ", so the next must be " +
+                                         std::to_string(last + 1))};
+    }
+    Hash256 last_hash{};
+    if (!head.empty()) {
+      const std::vector<uint8_t> h = ToVector(head[0][1]);
+      if (h.size() != last_hash.size()) {
+        return {AppendOutcome::kNotCommitted,
+                Status::DataLoss(where + ": stored hash of batch " + std::to_string(last) +
+                                 " is not 32 bytes")};
+      }
+      std::copy(h.begin(), h.end(), last_hash.begin());
+    }
+    if (batch.prev_hash != last_hash) {
+      return {AppendOutcome::kNotCommitted,
+              Status::FailedPrecondition(where + ": prev_hash is not the stored hash of batch " +
+                                         std::to_string(last))};
+    }
+
+    tx.exec_prepared0(kInsertBatch, I64(batch.sequence), I64(batch.timestamp_ns),
+                      Bytes(batch.prev_hash), Bytes(batch.hash), Bytes(batch.bytes));
+
+    if (!batch.transfers.empty()) {
+      pqxx::stream_to copy(tx, "transfers",
+                           std::vector<std::string>{"id", "request_id", "leg", "debit", "credit",
+                                                    "currency", "amount", "code",
+                                                    "timestamp_ns", "memo", "batch"});
+      for (const Transfer& t : batch.transfers) {
+        copy << std::make_tuple(ByteaHex(t.id.bytes()), ByteaHex(t.request.bytes()),
+                                static_cast<int64_t>(t.leg), I64(t.debit.value()),
+                                I64(t.credit.value()), I64(t.currency.value()),
+                                t.amount.minor(), static_cast<int64_t>(t.code),
+                                I64(t.timestamp_ns), t.memo, I64(batch.sequence));
+      }
+      copy.complete();
+    }
+
+    if (!ids.empty()) {
+      const pqxx::result r =
+          tx.exec_prepared(kUpsertAccounts, columns[0], columns[1], columns[2], columns[3],
+                           columns[4], columns[5], columns[6], columns[7], columns[8],
+                           columns[9], columns[10], columns[11], I64(batch.sequence));
+      if (r.affected_rows() != ids.size()) {
+        return {AppendOutcome::kNotCommitted,
+                Status::Internal(where + ": " + std::to_string(ids.size() - r.affected_rows()) +
+                                 " account rows changed identity or were written by a later "
+                                 "batch; nothing written")};
+      }
+    }
+
+    try {
+      tx.commit();
+    } catch (const pqxx::in_doubt_error& e) {
+      Disconnect();
+      return {AppendOutcome::kUnknown,
+              Status::Unavailable(where + ": COMMIT outcome unknown: " + e.what())};
+    } catch (const pqxx::broken_connection& e) {
+      Disconnect();
+      return {AppendOutcome::kUnknown,
+              Status::Unavailable(where + ": connection lost during COMMIT: " + e.what())};
+    } catch (const pqxx::statement_completion_unknown& e) {
+      Disconnect();
+      return {AppendOutcome::kUnknown,
+              Status::Unavailable(where + ": COMMIT outcome unknown: " + e.what())};
+    }
+  } catch (...) {
+    // Anything before COMMIT (or a COMMIT the server refused): the transaction is gone.
+    const Status s = TranslateCurrent(where);
+    if (s.code() == StatusCode::kUnavailable) Disconnect();
+    return {AppendOutcome::kNotCommitted, s};
+  }
+  return {AppendOutcome::kCommitted, Status::Ok()};
+}
+
+Result<std::vector<AccountDiff>> PgStore::VerifyAccountsAgainst(const Ledger& ledger) {
+  if (Status s = EnsureConnected(); !s.ok()) return s;
+  std::vector<AccountDiff> diffs;
+  try {
+    pqxx::read_transaction tx(conn_->c);
+    const pqxx::result rows = tx.exec_prepared(kSelectAccounts);
+    const std::span<const Account> accounts = ledger.accounts();  // index = id − 1
+    std::vector<bool> seen(accounts.size(), false);
+    for (const auto& row : rows) {
+      const int64_t id = row[0].as<int64_t>();
+      const Account* a = id > 0 ? ledger.FindAccount(AccountId(static_cast<uint64_t>(id)))
+                                : nullptr;
+      if (a == nullptr) {
+        diffs.push_back({AccountId(static_cast<uint64_t>(id)), "missing in ledger"});
+        continue;
+      }
+      seen[a->id.value() - 1] = true;
+      const int64_t ledger_values[] = {
+          I64(a->bank.value()),          I64(a->currency.value()),
+          static_cast<int64_t>(a->kind), I64(a->owner.value()),
+          I64(a->counterparty.value()),  static_cast<int64_t>(a->status),
+          a->credit_limit.minor(),       a->ceiling.minor(),
+          a->balance.minor(),            a->debits_posted.minor(),
+          a->credits_posted.minor(),
+      };
+      static constexpr const char* kNames[] = {
+          "bank",         "currency", "kind",    "owner",         "counterparty",  "status",
+          "credit_limit", "ceiling",  "balance", "debits_posted", "credits_posted"};
+      std::string what;
+      for (size_t i = 0; i < std::size(ledger_values); ++i) {
+        const int64_t stored = row[static_cast<int>(i + 1)].as<int64_t>();
+        if (stored == ledger_values[i]) continue;
+        if (!what.empty()) what += "; ";
+        what += std::string(kNames[i]) + ": database " + std::to_string(stored) + ", ledger " +
+                std::to_string(ledger_values[i]);
+      }
+      if (!what.empty()) diffs.push_back({a->id, std::move(what)});
+    }
+    for (size_t i = 0; i < accounts.size(); ++i) {
+      if (!seen[i]) diffs.push_back({accounts[i].id, "missing in database"});
+    }
+  } catch (...) {
+    const Status s = TranslateCurrent("verify accounts");
+    if (s.code() == StatusCode::kUnavailable) Disconnect();
+    return s;
+  }
+  std::sort(diffs.begin(), diffs.end(),
+            [](const AccountDiff& x, const AccountDiff& y) { return x.id < y.id; });
+  return diffs;
+}
+
+}  // namespace ayni::server
