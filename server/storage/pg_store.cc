@@ -58,7 +58,7 @@ void PrepareStatements(pqxx::connection& c) {
             "WHERE a.bank = EXCLUDED.bank AND a.currency = EXCLUDED.currency "
             "  AND a.kind = EXCLUDED.kind AND a.owner = EXCLUDED.owner "
             "  AND a.counterparty = EXCLUDED.counterparty AND a.last_batch < EXCLUDED.last_batch");
-  c.prepare(kLastSequence, "SELECT coalesce(max(sequence), 0) FROM batches");
+  c.prepare(kLastSequence, "SELECT sequence, hash FROM batches ORDER BY sequence DESC LIMIT 1");
   c.prepare(kLoadJournal,
             "SELECT sequence, prev_hash, hash, bytes FROM batches ORDER BY sequence");
   c.prepare(kSelectAccounts,
@@ -155,10 +155,12 @@ Status PgStore::EnsureConnected() {
     return s.code() == StatusCode::kUnavailable ? s : Status::Unavailable(s.message());
   }
   if (lock_held_) {
-    // The old session (and its lock) ended with the old connection. Take the lock back
-    // without waiting: if a standby got it first, it is the writer now.
+    // The old session's lock goes when its backend ends, and that backend may still be
+    // finishing a COMMIT whose outcome we never heard. Waiting for the lock (bounded)
+    // waits for that backend, so what we read afterwards is final. If the wait runs out,
+    // a standby holds the lock: it is the writer now.
     lock_held_ = false;
-    Result<bool> got = TryAcquireWriterLock();
+    Result<bool> got = AcquireWriterLockWithin(kReacquireLockTimeoutMs);
     if (!got.ok()) return got.status();
     if (!*got) {
       lock_lost_ = true;
@@ -263,11 +265,44 @@ Result<bool> PgStore::TryAcquireWriterLock() {
   return lock_held_;
 }
 
+Result<bool> PgStore::AcquireWriterLockWithin(uint32_t timeout_ms) {
+  AYNI_CHECK(conn_ != nullptr);
+  try {
+    pqxx::nontransaction tx(conn_->c);
+    tx.exec("SET lock_timeout = " + std::to_string(timeout_ms));
+    try {
+      tx.exec_prepared(kLock, kWriterLockKey);
+      lock_held_ = true;
+    } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() != "55P03") throw;  // lock_not_available: the wait ran out
+    }
+    tx.exec("SET lock_timeout = 0");
+  } catch (...) {
+    const Status s = TranslateCurrent("re-take writer lock");
+    if (s.code() == StatusCode::kUnavailable) Disconnect();
+    return s;
+  }
+  return lock_held_;
+}
+
 Result<uint64_t> PgStore::LastSequence() {
+  Result<StoreHead> head = LastBatch();
+  if (!head.ok()) return head.status();
+  return head->sequence;
+}
+
+Result<StoreHead> PgStore::LastBatch() {
   if (Status s = EnsureConnected(); !s.ok()) return s;
   try {
     pqxx::read_transaction tx(conn_->c);
-    return static_cast<uint64_t>(tx.exec_prepared1(kLastSequence)[0].as<int64_t>());
+    const pqxx::result r = tx.exec_prepared(kLastSequence);
+    StoreHead head;
+    if (r.empty()) return head;
+    head.sequence = static_cast<uint64_t>(r[0][0].as<int64_t>());
+    const pqxx::binarystring hash(r[0][1]);
+    if (hash.size() != head.hash.size()) return Status::DataLoss("stored batch hash is not 32 bytes");
+    std::copy(hash.data(), hash.data() + hash.size(), head.hash.begin());
+    return head;
   } catch (...) {
     const Status s = TranslateCurrent("last sequence");
     if (s.code() == StatusCode::kUnavailable) Disconnect();

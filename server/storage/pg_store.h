@@ -66,7 +66,8 @@ class PgStore final : public Store {
 
   // Store.
   AppendResult Append(const SealedBatch& batch, const Ledger& ledger) override;
-  Result<uint64_t> LastSequence() override;
+  Result<StoreHead> LastBatch() override;
+  Result<uint64_t> LastSequence();  // LastBatch().sequence
   // Pair assertion after reading: sequences are 1, 2, 3, … and each row's prev_hash is
   // the previous row's hash; DATA_LOSS naming the batch otherwise. (The bytes against
   // the hashes are verified by Ledger::Restore / ReplayJournal.)
@@ -78,6 +79,9 @@ class PgStore final : public Store {
   // Takes the writer lock if free: true when held afterwards, false when another session
   // holds it.
   Result<bool> TryAcquireWriterLock();
+  // How long a reconnecting writer waits for its own old session to end (and with it any
+  // COMMIT in flight) before concluding that a standby took the lock.
+  static constexpr uint32_t kReacquireLockTimeoutMs = 5000;
   bool holds_writer_lock() const { return lock_held_; }
 
   // Compares every `accounts` row with the ledger's accounts (all fields the ledger
@@ -89,6 +93,8 @@ class PgStore final : public Store {
   Result<int> SchemaVersion();
 
  private:
+  // Blocks up to timeout_ms for the writer lock on the current connection.
+  Result<bool> AcquireWriterLockWithin(uint32_t timeout_ms);
   explicit PgStore(std::string dsn);
   // (Re)connects when there is no live connection; after a reconnect, re-takes the
   // writer lock if this store held it.

@@ -22,6 +22,12 @@ enum class AppendOutcome : uint8_t {
   kUnknown = 2,       // the connection broke during COMMIT: resolve by reading
 };
 
+// The last committed batch: its sequence (0 when empty) and hash (zeros when empty).
+struct StoreHead {
+  uint64_t sequence = 0;
+  Hash256 hash{};
+};
+
 struct AppendResult {
   AppendOutcome outcome = AppendOutcome::kNotCommitted;
   Status status;  // why, when not committed or unknown
@@ -34,8 +40,10 @@ class Store {
   // touched account with its new state) in one transaction, rows in a fixed order.
   // `ledger` is the state after the batch (for the account rows).
   virtual AppendResult Append(const SealedBatch& batch, const Ledger& ledger) = 0;
-  // The highest committed batch sequence (0 when empty); how an unknown outcome is resolved.
-  virtual Result<uint64_t> LastSequence() = 0;
+  // The last committed batch; how an unknown outcome is resolved. The hash matters: a
+  // sequence number alone cannot tell *which* batch committed under it. An implementation
+  // must not answer while a commit of an earlier, broken session may still complete.
+  virtual Result<StoreHead> LastBatch() = 0;
   // Every committed batch in sequence order, for Ledger::Restore at start-up.
   virtual Result<std::vector<StoredBatch>> LoadJournal() = 0;
 };

@@ -334,7 +334,7 @@ void Writer::WriteBatch(std::vector<Pending>& batch) {
         std::lock_guard lk(mu_);
         ++stats_.batches_unknown;
       }
-      resolution = Resolve(sealed.sequence);
+      resolution = Resolve(sealed);
       break;
     }
   }
@@ -394,20 +394,25 @@ void Writer::WriteBatch(std::vector<Pending>& batch) {
   }
 }
 
-Writer::Resolution Writer::Resolve(uint64_t sequence) {
-  AYNI_CHECK(sequence >= 1);
+Writer::Resolution Writer::Resolve(const SealedBatch& batch) {
+  AYNI_CHECK(batch.sequence >= 1);
   uint32_t backoff_ms = options_.resolve_backoff_initial_ms;
   for (;;) {
-    Result<uint64_t> last = [&]() -> Result<uint64_t> {
+    Result<StoreHead> last = [&]() -> Result<StoreHead> {
       try {
-        return store_.LastSequence();
+        return store_.LastBatch();
       } catch (...) {
-        return Status::Internal("LastSequence threw");
+        return Status::Internal("LastBatch threw");
       }
     }();
     if (last.ok()) {
-      if (*last == sequence) return Resolution::kCommitted;
-      if (*last == sequence - 1) return Resolution::kNotCommitted;
+      // By hash, not by number: only *this* batch at its sequence counts as committed.
+      if (last->sequence == batch.sequence && last->hash == batch.hash) {
+        return Resolution::kCommitted;
+      }
+      if (last->sequence == batch.sequence - 1 && last->hash == batch.prev_hash) {
+        return Resolution::kNotCommitted;
+      }
       return Resolution::kDiverged;
     }
     std::unique_lock lk(mu_);

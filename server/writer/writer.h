@@ -14,10 +14,11 @@
 // Batch outcome → what submitters get:
 //   Append kCommitted            CommitBatch; every command's OpResult (kOk, kExists, refusals).
 //   Append kNotCommitted         AbortBatch (memory exactly as before); UNAVAILABLE to all.
-//   Append kUnknown              resolved by READING Store::LastSequence() (retried with
+//   Append kUnknown              resolved by READING Store::LastBatch() (retried with
 //                                bounded backoff while it fails), never by re-appending:
-//                                == batch.sequence → as committed; == sequence − 1 → as not
-//                                committed; anything else → the store moved under us (another
+//                                this very batch (sequence AND hash) → as committed; its
+//                                predecessor → as not committed; anything else (e.g. another
+//                                batch under the same number) → the store moved under us (another
 //                                writer?): abort, answer UNAVAILABLE, and refuse all further
 //                                work (health() says why; the process must reload).
 //   Batch with no effect at all  (every command refused or an identical retry) nothing is
@@ -96,7 +97,7 @@ inline constexpr size_t kWriterPrefetchDistance = 8;
 struct WriterOptions {
   // Batch timestamps (Ledger::BeginBatch). Default: the system clock, ns since the epoch.
   std::function<uint64_t()> now_ns;
-  // Backoff between LastSequence() attempts while resolving an unknown outcome: doubles
+  // Backoff between LastBatch() attempts while resolving an unknown outcome: doubles
   // from initial up to max (the database may be down for a while).
   uint32_t resolve_backoff_initial_ms = 10;
   uint32_t resolve_backoff_max_ms = 1000;
@@ -171,7 +172,7 @@ class Writer {
   void TakeBatch(std::vector<Pending>& batch);
   void WriteBatch(std::vector<Pending>& batch);
   void ApplyAll(std::vector<Pending>& batch, std::vector<std::vector<CommandResult>>& results);
-  Resolution Resolve(uint64_t sequence);
+  Resolution Resolve(const SealedBatch& batch);
   void AnswerAll(std::vector<Pending>& batch, const Status& status);
   void Deliver(SubmitCallback& done, std::vector<CommandResult> results);
   void RunReads(std::deque<ReadFn>& reads);

@@ -24,7 +24,7 @@ namespace ayni::server {
 namespace {
 
 // A latch the store can stop on, so a test can look at the world while the writer is
-// inside Append (or LastSequence).
+// inside Append (or LastBatch).
 class Gate {
  public:
   void Arm() {
@@ -86,7 +86,7 @@ class FakeStore : public Store {
     std::lock_guard g(m_);
     fail_last_sequence_ = times;
   }
-  // LastSequence answers this much more than the truth (another writer, or lost data).
+  // LastBatch reports a sequence this much more than the truth (another writer, or lost data).
   void SkewLastSequence(int64_t skew) {
     std::lock_guard g(m_);
     skew_ = skew;
@@ -125,7 +125,7 @@ class FakeStore : public Store {
     return {};
   }
 
-  Result<uint64_t> LastSequence() override {
+  Result<StoreHead> LastBatch() override {
     last_sequence_gate.Pass();
     std::lock_guard g(m_);
     ++last_sequence_calls_;
@@ -133,8 +133,20 @@ class FakeStore : public Store {
       --fail_last_sequence_;
       return Status::Unavailable("fake: database down");
     }
-    const uint64_t last = batches_.empty() ? 0 : batches_.back().sequence;
-    return static_cast<uint64_t>(static_cast<int64_t>(last) + skew_);
+    StoreHead head;
+    if (!batches_.empty()) {
+      head.sequence = batches_.back().sequence;
+      head.hash = batches_.back().hash;
+    }
+    head.sequence = static_cast<uint64_t>(static_cast<int64_t>(head.sequence) + skew_);
+    if (other_batch_) head.hash[0] ^= 0xFF;
+    return head;
+  }
+  // LastBatch reports another batch than the one stored under the same number (what a
+  // late COMMIT of a lost session followed by a new batch would look like).
+  void ReportOtherBatch() {
+    std::lock_guard g(m_);
+    other_batch_ = true;
   }
 
   Result<std::vector<StoredBatch>> LoadJournal() override {
@@ -176,6 +188,7 @@ class FakeStore : public Store {
   std::deque<Mode> script_;
   int fail_last_sequence_ = 0;
   int64_t skew_ = 0;
+  bool other_batch_ = false;
   int append_calls_ = 0;
   int last_sequence_calls_ = 0;
 };
@@ -491,6 +504,19 @@ TEST_F(WriterTest, StoreThatMovedUnderUsStopsTheWriter) {
   writer->Stop();
   ExpectSame(before, Snapshot::Of(net.ledger));
   EXPECT_EQ(store->append_calls(), 1);
+}
+
+// The sequence number matches but the hash does not: some other batch committed under
+// it. The writer must not take it for its own.
+TEST_F(WriterTest, SameSequenceOtherBatchIsDivergence) {
+  StartWriter();
+  const Snapshot before = Snap();
+  store->Script({FakeStore::Mode::kUnknownCommitted});
+  store->ReportOtherBatch();
+  ExpectAllStatus(writer->SubmitAndWait(SomeWork()), StatusCode::kUnavailable);
+  EXPECT_FALSE(writer->health().ok());
+  writer->Stop();
+  ExpectSame(before, Snapshot::Of(net.ledger));
 }
 
 TEST_F(WriterTest, RetriesAcrossBatchesAnswerExists) {
