@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <exception>
+#include <pqxx/pqxx>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "clearing/check.h"
 #include "clearing/hash.h"
@@ -59,8 +58,7 @@ void PrepareStatements(pqxx::connection& c) {
             "  AND a.kind = EXCLUDED.kind AND a.owner = EXCLUDED.owner "
             "  AND a.counterparty = EXCLUDED.counterparty AND a.last_batch < EXCLUDED.last_batch");
   c.prepare(kLastSequence, "SELECT sequence, hash FROM batches ORDER BY sequence DESC LIMIT 1");
-  c.prepare(kLoadJournal,
-            "SELECT sequence, prev_hash, hash, bytes FROM batches ORDER BY sequence");
+  c.prepare(kLoadJournal, "SELECT sequence, prev_hash, hash, bytes FROM batches ORDER BY sequence");
   c.prepare(kSelectAccounts,
             "SELECT id, bank, currency, kind, owner, counterparty, status, credit_limit, "
             "ceiling, balance, debits_posted, credits_posted FROM accounts ORDER BY id");
@@ -71,8 +69,7 @@ void PrepareStatements(pqxx::connection& c) {
 // Connection-class (08) and operator-intervention (57: shutdown, crash) SQLSTATEs mean
 // the server went away; serialization failures and deadlocks (40) may be retried.
 bool IsUnavailableState(const std::string& sqlstate) {
-  return sqlstate.starts_with("08") || sqlstate.starts_with("57") ||
-         sqlstate.starts_with("40");
+  return sqlstate.starts_with("08") || sqlstate.starts_with("57") || sqlstate.starts_with("40");
 }
 
 // Translates the exception in flight (call only inside a catch block). `what` says
@@ -202,9 +199,9 @@ Status PgStore::ApplyMigrations() {
       applied = v;
     }
     if (applied > latest) {
-      return Status::FailedPrecondition(
-          "the database schema is at version " + std::to_string(applied) +
-          ", newer than this binary's " + std::to_string(latest) + "; upgrade the binary");
+      return Status::FailedPrecondition("the database schema is at version " +
+                                        std::to_string(applied) + ", newer than this binary's " +
+                                        std::to_string(latest) + "; upgrade the binary");
     }
     for (int v = applied + 1; v <= latest; ++v) {
       const Migration& m = all[static_cast<size_t>(v - 1)];
@@ -300,7 +297,8 @@ Result<StoreHead> PgStore::LastBatch() {
     if (r.empty()) return head;
     head.sequence = static_cast<uint64_t>(r[0][0].as<int64_t>());
     const pqxx::binarystring hash(r[0][1]);
-    if (hash.size() != head.hash.size()) return Status::DataLoss("stored batch hash is not 32 bytes");
+    if (hash.size() != head.hash.size())
+      return Status::DataLoss("stored batch hash is not 32 bytes");
     std::copy(hash.data(), hash.data() + hash.size(), head.hash.begin());
     return head;
   } catch (...) {
@@ -361,10 +359,18 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
     const Account* a = ledger.FindAccount(id);
     AYNI_CHECK(a != nullptr);  // the ledger touched it, so it has it
     const int64_t values[kColumns] = {
-        I64(a->id.value()),       I64(a->bank.value()),         I64(a->currency.value()),
-        static_cast<int64_t>(a->kind), I64(a->owner.value()),   I64(a->counterparty.value()),
-        static_cast<int64_t>(a->status), a->credit_limit.minor(), a->ceiling.minor(),
-        a->balance.minor(),       a->debits_posted.minor(),     a->credits_posted.minor(),
+        I64(a->id.value()),
+        I64(a->bank.value()),
+        I64(a->currency.value()),
+        static_cast<int64_t>(a->kind),
+        I64(a->owner.value()),
+        I64(a->counterparty.value()),
+        static_cast<int64_t>(a->status),
+        a->credit_limit.minor(),
+        a->ceiling.minor(),
+        a->balance.minor(),
+        a->debits_posted.minor(),
+        a->credits_posted.minor(),
     };
     for (size_t c = 0; c < kColumns; ++c) AppendElement(columns[c], values[c]);
   }
@@ -376,8 +382,7 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
 
     // Pair assertion before writing: the batch continues the stored chain.
     const pqxx::result head = tx.exec_prepared(kHead);
-    const uint64_t last =
-        head.empty() ? 0 : static_cast<uint64_t>(head[0][0].as<int64_t>());
+    const uint64_t last = head.empty() ? 0 : static_cast<uint64_t>(head[0][0].as<int64_t>());
     if (batch.sequence != last + 1) {
       return {AppendOutcome::kNotCommitted,
               Status::FailedPrecondition(where + ": the database's last batch is " +
@@ -404,16 +409,15 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
                       Bytes(batch.prev_hash), Bytes(batch.hash), Bytes(batch.bytes));
 
     if (!batch.transfers.empty()) {
-      pqxx::stream_to copy(tx, "transfers",
-                           std::vector<std::string>{"id", "request_id", "leg", "debit", "credit",
-                                                    "currency", "amount", "code",
-                                                    "timestamp_ns", "memo", "batch"});
+      pqxx::stream_to copy(
+          tx, "transfers",
+          std::vector<std::string>{"id", "request_id", "leg", "debit", "credit", "currency",
+                                   "amount", "code", "timestamp_ns", "memo", "batch"});
       for (const Transfer& t : batch.transfers) {
-        copy << std::make_tuple(ByteaHex(t.id.bytes()), ByteaHex(t.request.bytes()),
-                                static_cast<int64_t>(t.leg), I64(t.debit.value()),
-                                I64(t.credit.value()), I64(t.currency.value()),
-                                t.amount.minor(), static_cast<int64_t>(t.code),
-                                I64(t.timestamp_ns), t.memo, I64(batch.sequence));
+        copy << std::make_tuple(
+            ByteaHex(t.id.bytes()), ByteaHex(t.request.bytes()), static_cast<int64_t>(t.leg),
+            I64(t.debit.value()), I64(t.credit.value()), I64(t.currency.value()), t.amount.minor(),
+            static_cast<int64_t>(t.code), I64(t.timestamp_ns), t.memo, I64(batch.sequence));
       }
       copy.complete();
     }
@@ -421,8 +425,8 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
     if (!ids.empty()) {
       const pqxx::result r =
           tx.exec_prepared(kUpsertAccounts, columns[0], columns[1], columns[2], columns[3],
-                           columns[4], columns[5], columns[6], columns[7], columns[8],
-                           columns[9], columns[10], columns[11], I64(batch.sequence));
+                           columns[4], columns[5], columns[6], columns[7], columns[8], columns[9],
+                           columns[10], columns[11], I64(batch.sequence));
       if (r.affected_rows() != ids.size()) {
         return {AppendOutcome::kNotCommitted,
                 Status::Internal(where + ": " + std::to_string(ids.size() - r.affected_rows()) +
@@ -465,20 +469,18 @@ Result<std::vector<AccountDiff>> PgStore::VerifyAccountsAgainst(const Ledger& le
     std::vector<bool> seen(accounts.size(), false);
     for (const auto& row : rows) {
       const int64_t id = row[0].as<int64_t>();
-      const Account* a = id > 0 ? ledger.FindAccount(AccountId(static_cast<uint64_t>(id)))
-                                : nullptr;
+      const Account* a =
+          id > 0 ? ledger.FindAccount(AccountId(static_cast<uint64_t>(id))) : nullptr;
       if (a == nullptr) {
         diffs.push_back({AccountId(static_cast<uint64_t>(id)), "missing in ledger"});
         continue;
       }
       seen[a->id.value() - 1] = true;
       const int64_t ledger_values[] = {
-          I64(a->bank.value()),          I64(a->currency.value()),
-          static_cast<int64_t>(a->kind), I64(a->owner.value()),
-          I64(a->counterparty.value()),  static_cast<int64_t>(a->status),
-          a->credit_limit.minor(),       a->ceiling.minor(),
-          a->balance.minor(),            a->debits_posted.minor(),
-          a->credits_posted.minor(),
+          I64(a->bank.value()),     I64(a->currency.value()),     static_cast<int64_t>(a->kind),
+          I64(a->owner.value()),    I64(a->counterparty.value()), static_cast<int64_t>(a->status),
+          a->credit_limit.minor(),  a->ceiling.minor(),           a->balance.minor(),
+          a->debits_posted.minor(), a->credits_posted.minor(),
       };
       static constexpr const char* kNames[] = {
           "bank",         "currency", "kind",    "owner",         "counterparty",  "status",

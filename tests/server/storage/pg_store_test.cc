@@ -12,11 +12,10 @@
 #include <future>
 #include <memory>
 #include <ostream>
+#include <pqxx/pqxx>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <pqxx/pqxx>
 
 #include "clearing/invariants.h"
 #include "clearing/journal.h"
@@ -104,8 +103,8 @@ class PgStoreTest : public ::testing::Test {
   // Ends the store's session from outside, as a crash or restart of its backend would,
   // and waits until that backend is gone (and with it any advisory lock).
   void KillSessions() {
-    Admin("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = '" +
-          db_ + "' AND pid <> pg_backend_pid()");
+    Admin("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = '" + db_ +
+          "' AND pid <> pg_backend_pid()");
   }
 
   std::string base_, db_, dsn_;
@@ -190,8 +189,8 @@ struct Scenario {
     });
     Batch(store, [&] { Must(ledger.RunCycle({Next()})); });
     Batch(store, [&] {
-      Must(ledger.SetAccountStatus(
-          {Next(), caio_feira, AccountStatus::kFrozen, "admin", "review"}));
+      Must(
+          ledger.SetAccountStatus({Next(), caio_feira, AccountStatus::kFrozen, "admin", "review"}));
       Must(ledger.SetAccountLimits(
           {Next(), ana_feira, Amount(8000), Amount(1'000'000), "circle", "vote 12"}));
     });
@@ -291,8 +290,10 @@ TEST_F(PgStoreTest, AppendedBatchesLoadBackByteIdenticalAndReplayClean) {
   const auto diffs = store->VerifyAccountsAgainst(s.ledger);
   ASSERT_TRUE(diffs.ok()) << diffs.status().ToString();
   EXPECT_TRUE(diffs->empty()) << Describe(*diffs);
-  const auto ana = Sql("SELECT balance, debits_posted, credits_posted, status, kind, last_batch "
-                       "FROM accounts WHERE id = " + std::to_string(s.ana_palma.value()));
+  const auto ana =
+      Sql("SELECT balance, debits_posted, credits_posted, status, kind, last_batch "
+          "FROM accounts WHERE id = " +
+          std::to_string(s.ana_palma.value()));
   ASSERT_EQ(ana.size(), 1u);
   const Account& a = *s.ledger.FindAccount(s.ana_palma);
   EXPECT_EQ(ana[0][0].as<int64_t>(), a.balance.minor());
@@ -307,9 +308,10 @@ TEST_F(PgStoreTest, AppendedBatchesLoadBackByteIdenticalAndReplayClean) {
   EXPECT_EQ(Count("transfers"), static_cast<int64_t>(transfers));
   for (const SealedBatch& b : s.sealed) {
     for (const Transfer& t : b.transfers) {
-      const auto row = Sql(
-          "SELECT encode(request_id, 'hex'), leg, debit, credit, currency, amount, code, "
-          "timestamp_ns, memo, batch FROM transfers WHERE id = '\\x" + t.id.ToHex() + "'");
+      const auto row =
+          Sql("SELECT encode(request_id, 'hex'), leg, debit, credit, currency, amount, code, "
+              "timestamp_ns, memo, batch FROM transfers WHERE id = '\\x" +
+              t.id.ToHex() + "'");
       ASSERT_EQ(row.size(), 1u) << t.id.ToHex();
       EXPECT_EQ(row[0][0].as<std::string>(), t.request.ToHex());
       EXPECT_EQ(row[0][1].as<int64_t>(), t.leg);
@@ -420,8 +422,7 @@ TEST_F(PgStoreTest, ABatchThatDoesNotContinueTheChainIsRefusedAndWritesNothing) 
   ASSERT_NO_FATAL_FAILURE(s.Setup(*store));
   ASSERT_NO_FATAL_FAILURE(s.Day(*store));
   auto snap = [&] {
-    return Snapshot{Rows("batches", "sequence"), Rows("transfers", "id"),
-                    Rows("accounts", "id")};
+    return Snapshot{Rows("batches", "sequence"), Rows("transfers", "id"), Rows("accounts", "id")};
   };
   const Snapshot before = snap();
 
@@ -491,8 +492,7 @@ TEST_F(PgStoreTest, AnAccountRowThatChangedIdentityRollsTheBatchBack) {
   Scenario s;
   ASSERT_NO_FATAL_FAILURE(s.Setup(*store));
   // Behind the writer's back, an account row claims another owner.
-  Sql("UPDATE accounts SET owner = owner + 100 WHERE id = " +
-      std::to_string(s.ana_palma.value()));
+  Sql("UPDATE accounts SET owner = owner + 100 WHERE id = " + std::to_string(s.ana_palma.value()));
   const auto batches = Rows("batches", "sequence");
   s.ledger.BeginBatch(s.clock_ns += 1000);
   Scenario::Must(s.ledger.Issue({s.Next(), s.ana_palma, Amount(100)}));
@@ -517,8 +517,7 @@ TEST_F(PgStoreTest, VerifyAccountsNamesRowsChangedBehindTheWritersBack) {
   ASSERT_TRUE(clean.ok());
   ASSERT_TRUE(clean->empty()) << Describe(*clean);
 
-  Sql("UPDATE accounts SET balance = balance + 1 WHERE id = " +
-      std::to_string(s.bia_sol.value()));
+  Sql("UPDATE accounts SET balance = balance + 1 WHERE id = " + std::to_string(s.bia_sol.value()));
   auto diffs = store->VerifyAccountsAgainst(s.ledger);
   ASSERT_TRUE(diffs.ok()) << diffs.status().ToString();
   ASSERT_EQ(diffs->size(), 1u) << Describe(*diffs);
@@ -590,8 +589,9 @@ TEST_F(PgStoreTest, OnlyOneStoreHoldsTheWriterLockAndAStandbyTakesOver) {
 // ---- Unavailability and recovery -----------------------------------------------------------
 
 TEST_F(PgStoreTest, OpenOnAnUnreachableServerIsUnavailable) {
-  const auto r = PgStore::Open("host=/nonexistent/ayni-socket-dir port=5432 dbname=ayni "
-                               "user=postgres connect_timeout=5");
+  const auto r = PgStore::Open(
+      "host=/nonexistent/ayni-socket-dir port=5432 dbname=ayni "
+      "user=postgres connect_timeout=5");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().ToString();
 }
@@ -645,8 +645,8 @@ TEST_F(PgStoreTest, AWriterWhoseLockWasTakenOverNeverWritesAgain) {
   ASSERT_NO_FATAL_FAILURE(s.Setup(*writer));
 
   // The writer's session dies (network blip); the standby takes over before it is back.
-  Admin("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = '" +
-        db_ + "' AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory')");
+  Admin("SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity WHERE datname = '" + db_ +
+        "' AND pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory')");
   const Status took = standby->AcquireWriterLock();
   ASSERT_TRUE(took.ok()) << took.ToString();
 
