@@ -1,0 +1,259 @@
+// aynid: the Ayni clearing server (SPEC §6, §8, §10).
+//
+//   aynid [--pg-dsn DSN] [--listen HOST:PORT] [--admin-key-file PATH]
+//
+// Flags override the environment (AYNI_PG_DSN, AYNI_LISTEN, AYNI_ADMIN_KEY_FILE).
+// Defaults: listen 127.0.0.1:7443. Port 0 picks a free port; the bound address is printed
+// on stdout as `aynid: listening on HOST:PORT` once the server serves.
+//
+// Start-up: connect and migrate (PgStore::Open) → take the writer lock (blocks while
+// another aynid is the writer: a hot standby) → load the journal → Ledger::Restore →
+// invariant check → stored accounts against the ledger → load API keys (mint the bootstrap
+// ADMIN key when there are none, token written to --admin-key-file, mode 0600) → start the
+// writer → serve. Any fault refuses to start (exit 1) with the reason.
+// SIGTERM / SIGINT: graceful stop (in-flight calls finish, the writer drains).
+// Plaintext only: a non-loopback listen address is refused (TLS is not built yet).
+// Never logs a secret: tokens and DSN passwords are not printed.
+#include <fcntl.h>
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clearing/invariants.h"
+#include "clearing/ledger.h"
+#include "server/auth/api_key.h"
+#include "server/auth/pg_key_registry.h"
+#include "server/service/core.h"
+#include "server/service/services.h"
+#include "server/service/task_thread.h"
+#include "server/storage/pg_store.h"
+#include "server/writer/writer.h"
+
+namespace {
+
+using namespace ayni;
+
+struct Options {
+  std::string dsn;
+  std::string listen = "127.0.0.1:7443";
+  std::string admin_key_file;
+};
+
+void Log(const std::string& m) { std::cerr << "aynid: " << m << std::endl; }
+
+int Fail(const std::string& m) {
+  Log(m);
+  return 1;
+}
+
+const char* Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : nullptr;
+}
+
+bool ParseArgs(int argc, char** argv, Options* o, std::string* error) {
+  if (const char* v = Env("AYNI_PG_DSN")) o->dsn = v;
+  if (const char* v = Env("AYNI_LISTEN")) o->listen = v;
+  if (const char* v = Env("AYNI_ADMIN_KEY_FILE")) o->admin_key_file = v;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    const size_t eq = arg.find('=');
+    if (eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+    } else if (arg == "--help" || arg == "-h") {
+      *error = "usage: aynid [--pg-dsn DSN] [--listen HOST:PORT] [--admin-key-file PATH]";
+      return false;
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      *error = arg + ": needs a value";
+      return false;
+    }
+    if (arg == "--pg-dsn") {
+      o->dsn = value;
+    } else if (arg == "--listen") {
+      o->listen = value;
+    } else if (arg == "--admin-key-file") {
+      o->admin_key_file = value;
+    } else {
+      *error = "unknown flag " + arg;
+      return false;
+    }
+  }
+  if (o->dsn.empty()) {
+    *error = "no database: pass --pg-dsn or set AYNI_PG_DSN";
+    return false;
+  }
+  return true;
+}
+
+// Plaintext is allowed on loopback only (SPEC §6).
+bool IsLoopback(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  const std::string host = listen.substr(0, colon);
+  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
+Status WriteKeyFile(const std::string& path, const std::string& token) {
+  ::unlink(path.c_str());  // a stale file of an earlier database: replaced, never reused
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Internal(path + ": " + std::strerror(errno));
+  const std::string line = token + "\n";
+  const bool ok = ::fchmod(fd, 0600) == 0 &&
+                  ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  return ok ? Status::Ok() : Status::Internal(path + ": write failed");
+}
+
+uint64_t NowNs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Loads every key into `registry`; on an empty table mints the bootstrap ADMIN key.
+Status LoadKeys(auth::PgKeyStore& store, auth::KeyRegistry& registry, const Options& o) {
+  Result<std::vector<auth::KeyRecord>> keys = store.LoadAll();
+  if (!keys.ok()) return keys.status();
+  for (const auth::KeyRecord& k : *keys) {
+    if (Status s = registry.Add(k); !s.ok()) return s;
+  }
+  if (!keys->empty()) return Status::Ok();
+  if (o.admin_key_file.empty()) {
+    return Status::FailedPrecondition(
+        "no API keys yet: pass --admin-key-file PATH so that the bootstrap ADMIN key can be "
+        "written there");
+  }
+  Result<auth::MintedKey> minted = auth::MintKey({.role = auth::Role::kAdmin,
+                                                  .scope = auth::Scope::Deployment(),
+                                                  .label = "bootstrap admin",
+                                                  .created_at_ns = NowNs()});
+  if (!minted.ok()) return minted.status();
+  // The file first: a key in the table whose token is nowhere would lock everyone out.
+  if (Status s = WriteKeyFile(o.admin_key_file, minted->token); !s.ok()) return s;
+  Result<std::optional<auth::KeyRecord>> ins = store.Insert(minted->record, std::nullopt);
+  if (!ins.ok()) return ins.status();
+  if (Status s = registry.Add(minted->record); !s.ok()) return s;
+  Log("minted the bootstrap ADMIN key " + minted->record.TokenPrefix() + "…; token in " +
+      o.admin_key_file + " (mode 0600)");
+  return Status::Ok();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  std::string error;
+  if (!ParseArgs(argc, argv, &opt, &error)) return Fail(error);
+  if (!IsLoopback(opt.listen)) {
+    return Fail("refusing to listen on " + opt.listen +
+                " without TLS: plaintext is allowed on loopback only (127.0.0.1, [::1], "
+                "localhost); TLS is not built yet");
+  }
+
+  Result<std::unique_ptr<server::PgStore>> opened = server::PgStore::Open(opt.dsn);
+  if (!opened.ok()) return Fail("database: " + opened.status().ToString());
+  server::PgStore& store = **opened;
+
+  Result<bool> got = store.TryAcquireWriterLock();
+  if (!got.ok()) return Fail("writer lock: " + got.status().ToString());
+  if (!*got) {
+    std::cout << "aynid: waiting for the writer lock (another aynid is the writer)" << std::endl;
+    if (Status s = store.AcquireWriterLock(); !s.ok()) return Fail("writer lock: " + s.ToString());
+  }
+
+  Result<std::vector<StoredBatch>> journal = store.LoadJournal();
+  if (!journal.ok()) return Fail("load journal: " + journal.status().ToString());
+  Ledger ledger;
+  if (Status s = ledger.Restore(*journal); !s.ok()) return Fail("restore: " + s.ToString());
+  if (std::vector<Fault> f = CheckInvariants(ledger); !f.empty()) {
+    return Fail("invariants broken, refusing to start:\n" + FormatFaults(f));
+  }
+  Result<std::vector<server::AccountDiff>> diffs = store.VerifyAccountsAgainst(ledger);
+  if (!diffs.ok()) return Fail("verify accounts: " + diffs.status().ToString());
+  if (!diffs->empty()) {
+    std::string m = "stored accounts differ from the journal, refusing to start:";
+    for (const server::AccountDiff& d : *diffs) {
+      m += "\n  account " + std::to_string(d.id.value()) + ": " + d.what;
+    }
+    return Fail(m);
+  }
+  Log("restored " + std::to_string(journal->size()) + " batches, " +
+      std::to_string(ledger.account_count()) + " accounts");
+
+  Result<std::unique_ptr<auth::PgKeyStore>> key_store = auth::PgKeyStore::Open(opt.dsn);
+  if (!key_store.ok()) return Fail("key store: " + key_store.status().ToString());
+  auth::InMemoryKeyRegistry keys;
+  if (Status s = LoadKeys(**key_store, keys, opt); !s.ok())
+    return Fail("api keys: " + s.ToString());
+
+  // Signals go to sigwait in main only: block them before any thread starts (the
+  // first is the writer's). Until here — a standby waiting for the lock included — the
+  // default action applies: nothing is held that needs a graceful stop.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  server::Writer writer(ledger, store);
+  if (Status s = writer.Start(); !s.ok()) return Fail("writer: " + s.ToString());
+  server::service::TaskThread key_thread;
+
+  server::service::Core core(server::service::ServiceContext{
+      .writer = &writer,
+      .ledger = &ledger,
+      .keys = &keys,
+      .key_store = key_store->get(),
+      .key_thread = &key_thread,
+  });
+  server::service::LedgerServiceImpl ledger_service(core);
+  server::service::ReservesServiceImpl reserves_service(core);
+  server::service::ClearingServiceImpl clearing_service(core);
+  server::service::SetupServiceImpl setup_service(core);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(opt.listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&ledger_service);
+  builder.RegisterService(&reserves_service);
+  builder.RegisterService(&clearing_service);
+  builder.RegisterService(&setup_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    writer.Stop();
+    return Fail("cannot listen on " + opt.listen);
+  }
+  server->GetHealthCheckService()->SetServingStatus(true);
+  const std::string host = opt.listen.substr(0, opt.listen.rfind(':'));
+  std::cout << "aynid: listening on " << host << ":" << port << std::endl;
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  Log(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
+  server->GetHealthCheckService()->SetServingStatus(false);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  key_thread.Stop();
+  writer.Stop();
+  Log("stopped");
+  return 0;
+}
