@@ -1,0 +1,127 @@
+// The admin CLI's command line (SPEC §7): argv → an Invocation (global options plus one
+// Command), with no I/O and no gRPC, so every command and every usage error is unit-tested.
+//
+// Amounts stay decimal text here: their scale is the currency's, known only after a read
+// from the server (cli/amount_text.h parses them then). Their syntax is checked here, so a
+// float-looking "1e3" or "1,5" is a usage error before any RPC.
+// Pure functions; value types; thread-compatible.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clearing/status.h"
+
+namespace ayni::cli {
+
+enum class Verb {
+  kInit,
+  kBankCreate,
+  kBankList,
+  kCurrencyCreate,
+  kCurrencyList,
+  kCircleCreate,
+  kCircleAddMember,
+  kMemberCreate,
+  kAccountOpen,
+  kAccountShow,
+  kAccountList,
+  kAccountFreeze,
+  kAccountUnfreeze,
+  kAccountClose,
+  kAccountLimits,
+  kIssue,
+  kRedeem,
+  kPay,
+  kFundReserve,
+  kDistribute,
+  kCoverage,
+  kClearingRun,
+  kClearingShow,
+  kClearingList,
+  kAuditReserves,
+  kAuditJournal,
+  kKeyCreate,
+  kKeyList,
+  kKeyRevoke,
+  kStatus,
+  kCircleList,
+  kAccountStatement,
+};
+
+using RequestIdBytes = std::array<uint8_t, 16>;
+
+// One command with its arguments. Only the fields its verb uses are set.
+struct Command {
+  Verb verb = Verb::kBankList;
+  std::string name;  // "bank create", for messages and JSON
+
+  std::string code;       // national code (init), bank/currency/circle code being created
+  std::string bank_code;  // the bank named by the command or by --bank
+  std::string currency_code;
+  std::string text;       // a name (bank, circle, member) or a key label
+  uint64_t id = 0;        // the account, member, circle or key the command is about
+  uint64_t other_id = 0;  // payee account (pay), member (circle add-member)
+  std::string amount;     // decimal text, parsed at the currency's scale when it is known
+  std::optional<std::string> ceiling;  // decimal text (account limits)
+  int64_t scale = 0;                   // init, circle create; 0 = server default (100)
+  std::optional<int32_t> coverage_bp;
+  std::optional<int32_t> fee_bp;
+  bool flag = false;  // --admin, --merchant or --from-fees, by verb
+  std::string memo;
+  std::string actor;
+  std::string reason;
+  std::optional<uint64_t> cycle_number;      // clearing show N; unset = latest
+  uint32_t role = 0;                         // ayni.v1.Role number (key create)
+  uint32_t scope_kind = 0;                   // ayni.v1.ScopeKind number (key create)
+  std::string scope_ref;                     // key create: the scope's id, or a bank code
+  std::string token_file;                    // key create: write the new token here (0600)
+  uint64_t member_filter = 0;                // account list --member
+  bool include_revoked = false;              // key list --all
+  std::optional<RequestIdBytes> request_id;  // --request-id; unset = fresh random
+};
+
+// Where the output goes and whom to talk to.
+enum class OutputFormat { kTable, kJson, kCsv };
+
+struct GlobalOptions {
+  std::string server;    // HOST:PORT; --server, else AYNI_SERVER, else kDefaultServer
+  std::string key_file;  // --key-file; empty = the AYNI_KEY environment variable
+  OutputFormat format = OutputFormat::kTable;
+  int timeout_s = 30;  // per RPC deadline
+};
+
+inline constexpr std::string_view kDefaultServer = "127.0.0.1:7443";
+
+struct Invocation {
+  GlobalOptions global;
+  Command command;
+  bool help = false;  // --help / help: print the usage text, exit 0
+};
+
+// Parses argv[1..] (without the program name). `env_server` is AYNI_SERVER or empty.
+// INVALID_ARGUMENT on a usage error: the message says what is wrong and ends with the
+// command's usage line (or the general one).
+Result<Invocation> ParseArgs(const std::vector<std::string>& args, std::string_view env_server);
+
+// Every command's usage line, for `ayni --help`.
+std::string UsageText();
+
+// Whether `text` is a plain decimal: digits, optionally '.' and more digits. No sign,
+// exponent, separators, spaces or hex.
+bool IsDecimalSyntax(std::string_view text);
+
+// 32 hex digits → 16 bytes, not all zero.
+std::optional<RequestIdBytes> ParseRequestIdHex(std::string_view hex);
+std::string HexOf(const uint8_t* data, size_t n);
+
+// Plaintext is allowed only to loopback: 127.0.0.0/8, ::1, localhost. Splits HOST:PORT
+// ("[::1]:7443" for IPv6). INVALID_ARGUMENT for a malformed address,
+// FAILED_PRECONDITION for a non-loopback host (TLS does not exist yet).
+Status CheckServerAddress(std::string_view server);
+
+}  // namespace ayni::cli
