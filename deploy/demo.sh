@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# The run command: a community bank network's day on a private Ayni deployment.
+#
+#   ./deploy/demo.sh         installs what is missing, builds, starts a private PostgreSQL
+#                            and aynid on 127.0.0.1, runs the scripted day with the `ayni`
+#                            CLI, ends with the reserve audit, and leaves the server running
+#   ./deploy/demo.sh stop    stops aynid and PostgreSQL
+#
+# Every run starts from an empty database, so running it twice in a row works.
+# Server state (pid, log, the admin key) lives in ./var/; the PostgreSQL cluster lives in
+# /var/tmp/ayni-<hash of this checkout>/demo-pg, because when run as root PostgreSQL runs
+# as the `postgres` user, who cannot enter a private (0700) home directory.
+# AYNI_DEMO_PORT picks the port (default 7443; 0 = any free port).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+var="$root/var"
+pg_dir=/var/tmp/ayni-$(printf '%s' "$root" | sha256sum | cut -c1-16)/demo-pg
+port=${AYNI_DEMO_PORT:-7443}
+
+stop() {
+  if [ -f "$var/aynid.pid" ]; then
+    local pid
+    pid=$(cat "$var/aynid.pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid"
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$var/aynid.pid"
+  fi
+  if [ -x "$root/deploy/pg.sh" ] && [ -d "$pg_dir" ]; then "$root/deploy/pg.sh" stop "$pg_dir" >/dev/null; fi
+}
+
+if [ "${1:-}" = stop ]; then
+  stop
+  echo "demo: stopped aynid and PostgreSQL"
+  exit 0
+fi
+[ $# -eq 0 ] || { echo "usage: $0 [stop]" >&2; exit 64; }
+
+"$root/deploy/install-deps.sh"
+echo "== build"
+cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$root/build" -j"$(nproc)" --target aynid ayni >/dev/null
+
+stop
+mkdir -p "$var"
+echo "== PostgreSQL ($pg_dir)"
+"$root/deploy/pg.sh" destroy "$pg_dir" >/dev/null
+"$root/deploy/pg.sh" start "$pg_dir" >/dev/null
+dsn=$("$root/deploy/pg.sh" dsn "$pg_dir")
+
+echo "== aynid"
+rm -f "$var/admin.key"
+nohup "$root/build/server/service/aynid" --pg-dsn "$dsn" --listen "127.0.0.1:$port" \
+  --admin-key-file "$var/admin.key" >"$var/aynid.log" 2>&1 &
+echo $! >"$var/aynid.pid"
+for _ in $(seq 300); do
+  grep -q "listening on" "$var/aynid.log" && break
+  kill -0 "$(cat "$var/aynid.pid")" 2>/dev/null || { cat "$var/aynid.log" >&2; exit 1; }
+  sleep 0.1
+done
+address=$(sed -n 's/^aynid: listening on //p' "$var/aynid.log" | head -1)
+[ -n "$address" ] || { echo "demo: aynid did not start" >&2; cat "$var/aynid.log" >&2; exit 1; }
+echo "aynid listening on $address (log: $var/aynid.log)"
+
+ayni() { "$root/build/server/cli/ayni" --server "$address" --key-file "$var/admin.key" "$@"; }
+# Runs an ayni command, shows its output, and prints the value of field $1 on fd 3.
+field() {
+  local name=$1 out
+  shift
+  out=$(ayni "$@")
+  printf '%s\n' "$out" >&2
+  printf '%s\n' "$out" | sed -n "s/^$name: *//p" | head -1
+}
+step() { printf '\n== %s\n' "$*" >&2; }
+# A command the rules must refuse (exit 2): show the reason, fail the demo otherwise.
+refused() {
+  local rc=0
+  ayni "$@" >&2 || rc=$?
+  [ "$rc" -eq 2 ] || { echo "demo: expected a refusal, got exit $rc" >&2; exit 1; }
+}
+
+step "A deployment sharing the Brazilian real"
+ayni init BRL --scale 100 >&2
+step "Two community banks, each issuing its own guaranteed currency"
+ayni bank create PALMAS "Banco Palmas" >&2
+ayni bank create SOL "Banco Sol" >&2
+ayni currency create PALMAS PALMA >&2
+ayni currency create SOL SOLAR >&2
+step "Members and accounts"
+ana=$(field "member id" member create PALMAS "Ana")
+caio=$(field "member id" member create PALMAS "Caio (mercearia)")
+bia=$(field "member id" member create SOL "Bia (feira)")
+ana_palma=$(field "account id" account open "$ana" PALMA)
+caio_palma=$(field "account id" account open "$caio" PALMA --merchant)
+bia_solar=$(field "account id" account open "$bia" SOLAR --merchant)
+step "A mutual-credit circle at Banco Palmas (credit limit 50.00)"
+feira=$(field "circle id" circle create PALMAS FEIRA "Feira solidária" --credit-limit 50.00)
+ayni circle add-member "$feira" "$ana" --admin >&2
+ayni circle add-member "$feira" "$caio" >&2
+ana_feira=$(field "account id" account open "$ana" FEIRA)
+caio_feira=$(field "account id" account open "$caio" FEIRA)
+
+step "Deposits: Ana brings R\$ 100.00 to the teller"
+ayni issue "$ana_palma" 100.00 >&2
+step "Payments: within Banco Palmas, and to Bia at Banco Sol"
+ayni pay "$ana_palma" "$caio_palma" 12.50 --memo "arroz e feijão" >&2
+ayni pay "$ana_palma" "$bia_solar" 30.00 --memo "verduras" >&2
+step "Mutual credit: Ana pays Caio 20.00 FEIRA, going below zero within her limit"
+ayni pay "$ana_feira" "$caio_feira" 20.00 --memo "conserto" >&2
+step "Redemption: Caio changes 10.00 PALMA back to reais (2% fee)"
+ayni redeem "$caio_palma" 10.00 >&2
+step "A municipal programme funds Banco Palmas' reserve; the bank distributes benefits"
+ayni fund-reserve PALMAS 500.00 --memo "programa municipal" >&2
+ayni distribute "$ana_palma" 300.00 --memo "benefício municipal" >&2
+step "A distribution above the reserve's excess is refused"
+refused distribute "$caio_palma" 250.00 --memo "benefício municipal"
+step "Clearing cycle between the banks"
+ayni clearing run >&2
+step "Balances"
+ayni account list --bank PALMAS >&2
+ayni account list --bank SOL >&2
+step "Reserve audit"
+ayni audit reserves >&2
+
+cat <<MSG
+
+The demo network is running: aynid on $address, PostgreSQL in $pg_dir.
+Use it with the admin key the server minted (never printed; kept in $var/admin.key):
+
+  build/server/cli/ayni --server $address --key-file var/admin.key account show $ana_palma
+  build/server/cli/ayni --server $address --key-file var/admin.key --help
+
+Stop everything with: ./deploy/demo.sh stop
+MSG
