@@ -270,6 +270,7 @@ class Ledger {
   bool IsCircleMember(CircleId circle, MemberId member) const;
   uint64_t batch_sequence() const { return sequence_; }  // last sealed
   const Hash256& head() const { return head_; }
+  uint64_t head_timestamp_ns() const { return last_timestamp_ns_; }  // of the last sealed batch
   // The open inter-bank obligations (DUE_FROM balances), as the next cycle would see them.
   std::vector<Obligation> OpenObligations() const;
 

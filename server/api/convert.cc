@@ -307,6 +307,7 @@ v1::Reason ReasonOf(Outcome o) { return static_cast<v1::Reason>(static_cast<int>
 void ToProto(const Ledger& l, v1::JournalHead* out) {
   out->set_sequence(l.batch_sequence());
   out->set_hash(std::string(l.head().begin(), l.head().end()));
+  out->set_timestamp_ns(l.head_timestamp_ns());
 }
 
 void ToProto(const Account& a, const Ledger& l, v1::Account* out) {

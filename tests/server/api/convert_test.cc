@@ -343,3 +343,21 @@ TEST(Convert, CycleReportCarriesEveryFigure) {
 
 }  // namespace
 }  // namespace ayni::server::api
+
+namespace ayni::server::api {
+namespace {
+
+TEST(Convert, JournalHeadNamesTheLastSealedBatch) {
+  Ledger l;
+  l.BeginBatch(5'000);
+  ASSERT_EQ(l.InitDeployment({RequestId::FromParts(1, 1), "BRL", 100}).outcome, Outcome::kOk);
+  const SealedBatch b = l.SealBatch();
+  v1::JournalHead h;
+  ToProto(l, &h);
+  EXPECT_EQ(h.sequence(), 1u);
+  EXPECT_EQ(h.hash(), std::string(b.hash.begin(), b.hash.end()));
+  EXPECT_EQ(h.timestamp_ns(), b.timestamp_ns);
+}
+
+}  // namespace
+}  // namespace ayni::server::api
