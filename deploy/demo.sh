@@ -54,7 +54,8 @@ dsn=$("$root/deploy/pg.sh" dsn "$pg_dir")
 echo "== aynid"
 rm -f "$var/admin.key"
 nohup "$root/build/server/service/aynid" --pg-dsn "$dsn" --listen "127.0.0.1:$port" \
-  --admin-key-file "$var/admin.key" >"$var/aynid.log" 2>&1 &
+  --admin-key-file "$var/admin.key" --clearing-key-file "$var/clearing.key" \
+  >"$var/aynid.log" 2>&1 &
 echo $! >"$var/aynid.pid"
 for _ in $(seq 300); do
   grep -q "listening on" "$var/aynid.log" && break

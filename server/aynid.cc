@@ -28,12 +28,14 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "clearing/invariants.h"
 #include "clearing/ledger.h"
+#include "server/api/signature.h"
 #include "server/auth/api_key.h"
 #include "server/auth/pg_key_registry.h"
 #include "server/service/core.h"
@@ -50,6 +52,7 @@ struct Options {
   std::string dsn;
   std::string listen = "127.0.0.1:7443";
   std::string admin_key_file;
+  std::string clearing_key_file;
 };
 
 void Log(const std::string& m) { std::cerr << "aynid: " << m << std::endl; }
@@ -68,6 +71,7 @@ bool ParseArgs(int argc, char** argv, Options* o, std::string* error) {
   if (const char* v = Env("AYNI_PG_DSN")) o->dsn = v;
   if (const char* v = Env("AYNI_LISTEN")) o->listen = v;
   if (const char* v = Env("AYNI_ADMIN_KEY_FILE")) o->admin_key_file = v;
+  if (const char* v = Env("AYNI_CLEARING_KEY_FILE")) o->clearing_key_file = v;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string value;
@@ -76,7 +80,8 @@ bool ParseArgs(int argc, char** argv, Options* o, std::string* error) {
       value = arg.substr(eq + 1);
       arg = arg.substr(0, eq);
     } else if (arg == "--help" || arg == "-h") {
-      *error = "usage: aynid [--pg-dsn DSN] [--listen HOST:PORT] [--admin-key-file PATH]";
+      *error = "usage: aynid [--pg-dsn DSN] [--listen HOST:PORT] [--admin-key-file PATH] "
+               "[--clearing-key-file PATH]";
       return false;
     } else if (i + 1 < argc) {
       value = argv[++i];
@@ -90,6 +95,8 @@ bool ParseArgs(int argc, char** argv, Options* o, std::string* error) {
       o->listen = value;
     } else if (arg == "--admin-key-file") {
       o->admin_key_file = value;
+    } else if (arg == "--clearing-key-file") {
+      o->clearing_key_file = value;
     } else {
       *error = "unknown flag " + arg;
       return false;
@@ -204,6 +211,21 @@ int main(int argc, char** argv) {
   if (Status s = LoadKeys(**key_store, keys, opt); !s.ok())
     return Fail("api keys: " + s.ToString());
 
+  // The clearing key signs audits and cycle reports; created on first start.
+  std::optional<server::api::Signer> signer;
+  if (opt.clearing_key_file.empty()) {
+    signer = server::api::Signer::Ephemeral("clearing (ephemeral)");
+    Log("no --clearing-key-file: audits and cycle reports are signed with a key that lives "
+        "only as long as this process (public key " + signer->public_key_hex() + ")");
+  } else {
+    Result<server::api::Signer> loaded = server::api::Signer::LoadOrCreate(opt.clearing_key_file, "clearing");
+    if (!loaded.ok()) return Fail("clearing key: " + loaded.status().ToString());
+    signer = std::move(loaded).value();
+    Log("clearing key " + signer->public_key_hex() + " from " + opt.clearing_key_file);
+  }
+  server::PgReader reader(opt.dsn);
+  server::PgReader audit_reader(opt.dsn);
+
   // Signals go to sigwait in main only: block them before any thread starts (the
   // first is the writer's). Until here — a standby waiting for the lock included — the
   // default action applies: nothing is held that needs a graceful stop.
@@ -216,6 +238,8 @@ int main(int argc, char** argv) {
   server::Writer writer(ledger, store);
   if (Status s = writer.Start(); !s.ok()) return Fail("writer: " + s.ToString());
   server::service::TaskThread key_thread;
+  server::service::TaskThread read_thread;
+  server::service::TaskThread audit_thread;
 
   server::service::Core core(server::service::ServiceContext{
       .writer = &writer,
@@ -223,11 +247,17 @@ int main(int argc, char** argv) {
       .keys = &keys,
       .key_store = key_store->get(),
       .key_thread = &key_thread,
+      .signer = &*signer,
+      .read_thread = &read_thread,
+      .reader = &reader,
+      .audit_thread = &audit_thread,
+      .audit_reader = &audit_reader,
   });
   server::service::LedgerServiceImpl ledger_service(core);
   server::service::ReservesServiceImpl reserves_service(core);
   server::service::ClearingServiceImpl clearing_service(core);
   server::service::SetupServiceImpl setup_service(core);
+  server::service::AuditServiceImpl audit_service(core);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -238,6 +268,7 @@ int main(int argc, char** argv) {
   builder.RegisterService(&reserves_service);
   builder.RegisterService(&clearing_service);
   builder.RegisterService(&setup_service);
+  builder.RegisterService(&audit_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     writer.Stop();
@@ -253,6 +284,8 @@ int main(int argc, char** argv) {
   server->GetHealthCheckService()->SetServingStatus(false);
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   key_thread.Stop();
+  read_thread.Stop();
+  audit_thread.Stop();
   writer.Stop();
   Log("stopped");
   return 0;

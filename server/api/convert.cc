@@ -5,6 +5,7 @@
 #include <set>
 
 #include "clearing/hash.h"
+#include "clearing/int128.h"
 #include "clearing/limits.h"
 
 namespace ayni::server::api {
@@ -377,6 +378,62 @@ void AddTransferIds(const RequestId& request, const OpResult& r,
     const TransferId t = DeriveTransferId(request, i);
     out->Add(std::string(t.bytes().begin(), t.bytes().end()));
   }
+}
+
+namespace {
+
+int64_t Clamp(Int128 v) {
+  if (v > INT64_MAX) return INT64_MAX;
+  if (v < INT64_MIN) return INT64_MIN;
+  return static_cast<int64_t>(v);
+}
+
+}  // namespace
+
+void ToProto(const Ledger& l, const Bank& b, v1::BankCoverage* out) {
+  const Coverage c = l.CoverageOf(b.id);
+  out->set_bank_id(b.id.value());
+  out->set_bank_code(b.code);
+  out->set_reserve_minor(c.reserve.minor());
+  out->set_receivables_minor(c.due_from.minor());
+  out->set_payables_minor(-c.due_to.minor());
+  const Int128 assets =
+      static_cast<Int128>(c.reserve.minor()) + c.due_from.minor() + c.due_to.minor();
+  out->set_assets_minor(Clamp(assets));
+  Int128 supply = 0;
+  for (const CoverageRow& row : c.currencies) {
+    supply += row.supply.minor();
+    v1::CurrencyCoverage* cc = out->add_currencies();
+    const Currency* cur = l.FindCurrency(row.currency);
+    cc->set_currency_id(row.currency.value());
+    cc->set_code(cur ? cur->code : "");
+    cc->set_supply_minor(row.supply.minor());
+    cc->set_coverage_min_bp(row.coverage_min_bp);
+    // Rounded up: the reserve must cover the whole requirement.
+    cc->set_required_minor(
+        Clamp((static_cast<Int128>(row.supply.minor()) * row.coverage_min_bp + 9999) / 10000));
+    const Account* f = cur ? l.FindAccount(cur->card_float) : nullptr;
+    cc->set_card_float_minor(f ? f->balance.minor() : 0);
+  }
+  out->set_supply_minor(Clamp(supply));
+  out->set_required_minor(Clamp((c.required_scaled + 9999) / 10000));
+  if (supply > 0) out->set_coverage_ratio_bp(Clamp(assets * 10000 / supply));
+  out->set_excess_minor(c.ExcessAtPar().minor());
+  out->set_covered(c.covered());
+}
+
+void ToProto(const Transfer& t, uint64_t batch_sequence, v1::Transfer* out) {
+  out->set_transfer_id(t.id.bytes().data(), t.id.bytes().size());
+  out->set_request_id(t.request.bytes().data(), t.request.bytes().size());
+  out->set_leg(t.leg);
+  out->set_debit_account_id(t.debit.value());
+  out->set_credit_account_id(t.credit.value());
+  out->set_currency_id(t.currency.value());
+  out->set_amount_minor(t.amount.minor());
+  out->set_code(static_cast<v1::TransferCode>(static_cast<int>(t.code)));
+  out->set_timestamp_ns(t.timestamp_ns);
+  out->set_memo(t.memo);
+  out->set_batch_sequence(batch_sequence);
 }
 
 }  // namespace ayni::server::api

@@ -61,6 +61,9 @@ v1::Reason ReasonOf(Outcome o);
 void ToProto(const Account& a, const Ledger& l, v1::Account* out);
 void ToProto(const CycleReport& c, v1::CycleReport* out);
 void ToProto(const Ledger& l, v1::JournalHead* out);
+void ToProto(const Transfer& t, uint64_t batch_sequence, v1::Transfer* out);
+// The bank's coverage (invariant 3) with every figure of the coverage table (SPEC §7).
+void ToProto(const Ledger& l, const Bank& b, v1::BankCoverage* out);
 // The leg ids of a committed result, in leg order.
 void AddTransferIds(const RequestId& request, const OpResult& r,
                     google::protobuf::RepeatedPtrField<std::string>* out);

@@ -17,6 +17,7 @@
 #include "ayni/v1/ledger.grpc.pb.h"
 #include "ayni/v1/reserves.grpc.pb.h"
 #include "ayni/v1/setup.grpc.pb.h"
+#include "server/api/signature.h"
 #include "server/cli/amount_text.h"
 #include "server/cli/output.h"
 
@@ -941,92 +942,59 @@ int Runner::AuditReserves() {
     }
   };
   std::vector<std::string> faults;
-
   v1::ReserveAuditRequest req;
   req.set_bank_id(bank_id);
   v1::ReserveAuditReply rep;
-  grpc::Status s;
-  {
-    auto cc = Context();
-    s = audit_->ReserveAudit(cc.get(), req, &rep);
-  }
-  std::string source;
-  std::string reply_json;
-  if (s.ok()) {
-    source = "ReserveAudit (computed by the server at " + HeadText(rep.head()) + ", signed by " +
-             (rep.signature().key_name().empty() ? std::string("-") : rep.signature().key_name()) +
-             ")";
-    for (const auto& b : rep.banks()) {
-      const auto& cv = b.coverage();
-      t.AddRow({cv.bank_code(), "(all)", FormatAmount(cv.supply_minor(), scale, ""),
-                FormatAmount(cv.reserve_minor(), scale, ""),
-                FormatAmount(cv.receivables_minor(), scale, ""),
-                FormatAmount(cv.payables_minor(), scale, ""),
-                FormatAmount(b.loans_outstanding_minor(), scale, ""),
-                FormatAmount(cv.assets_minor(), scale, ""),
-                FormatAmount(cv.required_minor(), scale, ""),
-                FormatBasisPoints(b.required_min_bp()),
-                cv.has_coverage_ratio_bp() ? FormatBasisPoints(cv.coverage_ratio_bp()) : "-",
-                FormatAmount(cv.excess_minor(), scale, ""),
-                FormatAmount(b.card_float_minor(), scale, ""),
-                b.has_par30_bp() ? FormatBasisPoints(b.par30_bp()) : "-",
-                b.verdict() == v1::VERDICT_COVERED ? "COVERED" : "UNDER-COVERED"});
-      currency_rows(cv);
-      if (b.verdict() != v1::VERDICT_COVERED) {
-        faults.push_back(cv.bank_code() + " under-covered" +
-                         (b.detail().empty() ? "" : ": " + b.detail()));
-      }
-    }
-    if (rep.verdict() != v1::VERDICT_COVERED && faults.empty()) {
-      faults.push_back("the audit's overall verdict is " + v1::Verdict_Name(rep.verdict()));
-    }
-    reply_json = ToJson(rep);
-  } else if (s.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-    source = "GetCoverage (the server has no ReserveAudit yet: unsigned, loans and PAR30 unknown)";
-    std::vector<uint64_t> ids;
-    if (bank_id) {
-      ids.push_back(bank_id);
-    } else {
-      for (const auto& b : banks_->banks()) ids.push_back(b.bank_id());
-    }
-    std::vector<std::string> json;
-    for (uint64_t id : ids) {
-      v1::GetCoverageRequest creq;
-      creq.set_bank_id(id);
-      v1::GetCoverageReply crep;
-      if (!Call("GetCoverage", [&](auto* cc) { return reserves_->GetCoverage(cc, creq, &crep); })) {
-        return exit_;
-      }
-      const auto& cv = crep.coverage();
-      int64_t card_float = 0;
-      int32_t min_bp = 0;
-      for (const auto& cc : cv.currencies()) {
-        card_float += cc.card_float_minor();
-        min_bp = std::max(min_bp, cc.coverage_min_bp());
-      }
-      t.AddRow({cv.bank_code(), "(all)", FormatAmount(cv.supply_minor(), scale, ""),
-                FormatAmount(cv.reserve_minor(), scale, ""),
-                FormatAmount(cv.receivables_minor(), scale, ""),
-                FormatAmount(cv.payables_minor(), scale, ""), "?",
-                FormatAmount(cv.assets_minor(), scale, ""),
-                FormatAmount(cv.required_minor(), scale, ""),
-                min_bp ? FormatBasisPoints(min_bp) : "-",
-                cv.has_coverage_ratio_bp() ? FormatBasisPoints(cv.coverage_ratio_bp()) : "-",
-                FormatAmount(cv.excess_minor(), scale, ""), FormatAmount(card_float, scale, ""),
-                "?", cv.covered() ? "COVERED" : "UNDER-COVERED"});
-      currency_rows(cv);
-      if (!cv.covered()) {
-        faults.push_back(cv.bank_code() + " under-covered: assets " +
-                         FormatAmount(cv.assets_minor(), scale, code) + " < required " +
-                         FormatAmount(cv.required_minor(), scale, code));
-      }
-      json.push_back(ToJson(crep));
-    }
-    reply_json = JsonArray(json);
-  } else {
-    TransportError("ReserveAudit", s);
+  if (!Call("ReserveAudit", [&](auto* cc) { return audit_->ReserveAudit(cc, req, &rep); })) {
     return exit_;
   }
+  // The signed payload is the audit (server/api/signature.h): check the signature, then
+  // that the figures shown are the ones signed.
+  std::string signer = "unsigned";
+  if (!rep.has_signature()) {
+    faults.push_back("the audit is not signed");
+  } else if (Status v = server::api::VerifySignature(rep.signature()); !v.ok()) {
+    faults.push_back("the audit's " + v.message());
+  } else {
+    v1::ReserveAuditReply unsigned_reply = rep;
+    unsigned_reply.clear_signature();
+    v1::ReserveAuditReply signed_reply;
+    if (!signed_reply.ParseFromString(rep.signature().payload()) ||
+        signed_reply.SerializeAsString() != unsigned_reply.SerializeAsString()) {
+      faults.push_back("the audit's figures differ from the ones its signature covers");
+    } else {
+      const std::string& pk = rep.signature().public_key();
+      signer = rep.signature().key_name() + " key " +
+               HexOf(reinterpret_cast<const uint8_t*>(pk.data()), pk.size());
+    }
+  }
+  const std::string source = "computed by the server at " + HeadText(rep.head()) +
+                             "; signed by " + signer;
+  for (const auto& b : rep.banks()) {
+    const auto& cv = b.coverage();
+    t.AddRow({cv.bank_code(), "(all)", FormatAmount(cv.supply_minor(), scale, ""),
+              FormatAmount(cv.reserve_minor(), scale, ""),
+              FormatAmount(cv.receivables_minor(), scale, ""),
+              FormatAmount(cv.payables_minor(), scale, ""),
+              FormatAmount(b.loans_outstanding_minor(), scale, ""),
+              FormatAmount(cv.assets_minor(), scale, ""),
+              FormatAmount(cv.required_minor(), scale, ""),
+              FormatBasisPoints(b.required_min_bp()),
+              cv.has_coverage_ratio_bp() ? FormatBasisPoints(cv.coverage_ratio_bp()) : "-",
+              FormatAmount(cv.excess_minor(), scale, ""),
+              FormatAmount(b.card_float_minor(), scale, ""),
+              b.has_par30_bp() ? FormatBasisPoints(b.par30_bp()) : "-",
+              b.verdict() == v1::VERDICT_COVERED ? "COVERED" : "UNDER-COVERED"});
+    currency_rows(cv);
+    if (b.verdict() != v1::VERDICT_COVERED) {
+      faults.push_back(cv.bank_code() + " under-covered" +
+                       (b.detail().empty() ? "" : ": " + b.detail()));
+    }
+  }
+  if (rep.verdict() != v1::VERDICT_COVERED && faults.empty()) {
+    faults.push_back("the audit's overall verdict is " + v1::Verdict_Name(rep.verdict()));
+  }
+  const std::string reply_json = ToJson(rep);
 
   exit_ = faults.empty() ? kExitOk : kExitAuditFault;
   if (json_) {
@@ -1036,7 +1004,8 @@ int Runner::AuditReserves() {
     o.Add("command", c_.name)
         .Add("source", source)
         .Add("currency", code)
-        .Add("verdict", faults.empty() ? "COVERED" : "UNDER_COVERED")
+        .Add("verdict", rep.verdict() == v1::VERDICT_COVERED ? "COVERED" : "UNDER_COVERED")
+        .Add("ok", faults.empty())
         .AddRaw("faults", JsonArray(fj))
         .Add("exit_code", int64_t{exit_})
         .AddRaw("reply", reply_json);
@@ -1048,7 +1017,7 @@ int Runner::AuditReserves() {
   } else {
     Out() << "reserve audit, amounts in " << code << "\nsource: " << source << "\n\n"
           << t.RenderText();
-    Out() << "\nverdict: " << (faults.empty() ? "every bank COVERED" : "UNDER-COVERED") << '\n';
+    Out() << "\nverdict: " << (faults.empty() ? "every bank COVERED" : "FAULTS FOUND") << '\n';
   }
   for (const auto& f : faults) Err() << "FAULT: " << f << '\n';
   return exit_;

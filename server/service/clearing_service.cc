@@ -14,6 +14,16 @@ constexpr std::string_view kListCycles = "/ayni.v1.ClearingService/ListCycles";
 
 uint32_t BanksOf(const CycleReport& c) { return static_cast<uint32_t>(c.plan.positions.size()); }
 
+// Signs a committed cycle's report with the clearing key (SPEC §4); a refused cycle's
+// plan (number 0) stays unsigned.
+void Sign(const api::Signer* signer, v1::CycleReport* report) {
+  if (signer == nullptr || report->number() == 0) return;
+  report->clear_signature();
+  v1::Signature signature;
+  signer->Sign(*report, &signature);
+  *report->mutable_signature() = std::move(signature);
+}
+
 }  // namespace
 
 ServerUnaryReactor* ClearingServiceImpl::RunInterbankCycle(CallbackServerContext* ctx,
@@ -29,7 +39,7 @@ ServerUnaryReactor* ClearingServiceImpl::RunInterbankCycle(CallbackServerContext
   }
   core_.Change(
       r, *key, kRunCycle, [](const Ledger&) { return std::vector{auth::Target{}}; }, {*cmd},
-      [reply](const Ledger& l, const std::vector<CommandResult>& rs) {
+      [reply, signer = core_.ctx().signer](const Ledger& l, const std::vector<CommandResult>& rs) {
         const OpResult& o = rs[0].result;
         if (Status s = api::StatusOf(o); !s.ok()) return s;
         FillOutcome(o, reply);
@@ -41,6 +51,7 @@ ServerUnaryReactor* ClearingServiceImpl::RunInterbankCycle(CallbackServerContext
         }
         api::ToProto(*report, reply->mutable_report());
         if (o.ok()) api::ToProto(l, reply->mutable_report()->mutable_head());
+        Sign(signer, reply->mutable_report());
         return Status::Ok();
       });
   return r;
@@ -70,7 +81,7 @@ ServerUnaryReactor* ClearingServiceImpl::GetCycle(CallbackServerContext* ctx,
   const v1::GetCycleRequest q = *req;
   core_.Query(
       r, *key, kGetCycle, [](const Ledger&) { return auth::Target{}; },
-      [q, by_id, reply](const Ledger& l) {
+      [q, by_id, reply, signer = core_.ctx().signer](const Ledger& l) {
         const CycleReport* found = nullptr;
         for (const CycleReport& c : l.cycles()) {
           if (by_id ? c.request == *by_id
@@ -80,6 +91,7 @@ ServerUnaryReactor* ClearingServiceImpl::GetCycle(CallbackServerContext* ctx,
         }
         if (!found) return Status::NotFound("cycle: no such committed cycle");
         api::ToProto(*found, reply->mutable_report());
+        Sign(signer, reply->mutable_report());
         return Status::Ok();
       });
   return r;

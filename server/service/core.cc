@@ -73,16 +73,22 @@ void Core::Change(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key, std::
   });
 }
 
-void Core::Query(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key, std::string_view method,
-                 TargetFn target, QueryFn fill) const {
+void Core::Authorized(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key,
+                      std::string_view method, TargetFn target, ThenFn then) const {
   OnWriter(r,
-           [r, key, method, target = std::move(target), fill = std::move(fill)](const Ledger& l) {
+           [r, key, method, target = std::move(target), then = std::move(then)](const Ledger& l) {
              if (auth::Decision d = auth::Authorize(key, method, target(l)); !d.allowed()) {
                Finish(r, d.status());
                return;
              }
-             Finish(r, fill(l));
+             then(l);
            });
+}
+
+void Core::Query(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key, std::string_view method,
+                 TargetFn target, QueryFn fill) const {
+  Authorized(r, key, method, std::move(target),
+             [r, fill = std::move(fill)](const Ledger& l) { Finish(r, fill(l)); });
 }
 
 auth::Target AccountTarget(const Ledger& l, AccountId id) {

@@ -27,6 +27,8 @@
 #include "server/auth/api_key.h"
 #include "server/auth/pg_key_registry.h"
 #include "server/auth/policy.h"
+#include "server/api/signature.h"
+#include "server/storage/pg_reader.h"
 #include "server/service/task_thread.h"
 #include "server/writer/writer.h"
 
@@ -40,6 +42,15 @@ struct ServiceContext {
   // changes are refused with FAILED_PRECONDITION.
   auth::PgKeyStore* key_store = nullptr;
   TaskThread* key_thread = nullptr;
+  // Signs reserve audits and cycle reports. Null: reports go out unsigned.
+  const api::Signer* signer = nullptr;
+  // Read-only database access off the gRPC and writer threads (SPEC §6): statements run
+  // on read_thread with `reader`, audits on audit_thread with `audit_reader`, so a long
+  // audit never delays a statement. Null: those RPCs answer UNAVAILABLE.
+  TaskThread* read_thread = nullptr;
+  PgReader* reader = nullptr;
+  TaskThread* audit_thread = nullptr;
+  PgReader* audit_reader = nullptr;
   std::function<uint64_t()> now_ns;  // default: the system clock
   std::string server_version = "0.1";
 };
@@ -53,6 +64,9 @@ using TargetFn = std::function<auth::Target(const Ledger&)>;
 // what the call finishes with (e.g. INVALID_ARGUMENT from api::StatusOf).
 using FillFn = std::function<Status(const Ledger&, const std::vector<CommandResult>&)>;
 using QueryFn = std::function<Status(const Ledger&)>;
+// Continues an authorized call on the writer thread; it must finish the reactor, at once
+// or later from another thread.
+using ThenFn = std::function<void(const Ledger&)>;
 
 class Core {
  public:
@@ -74,6 +88,9 @@ class Core {
   // target, then fill the reply.
   void Query(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key, std::string_view method,
              TargetFn target, QueryFn fill) const;
+  // On the writer thread, authorize the target, then hand over to `then`.
+  void Authorized(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key,
+                  std::string_view method, TargetFn target, ThenFn then) const;
   // Runs fn on the writer thread; finishes `r` with the writer's refusal otherwise.
   void OnWriter(grpc::ServerUnaryReactor* r, ReadFn fn) const;
 

@@ -13,6 +13,7 @@ constexpr std::string_view kPay = "/ayni.v1.LedgerService/Pay";
 constexpr std::string_view kBatchPay = "/ayni.v1.LedgerService/BatchPay";
 constexpr std::string_view kGetAccount = "/ayni.v1.LedgerService/GetAccount";
 constexpr std::string_view kListAccounts = "/ayni.v1.LedgerService/ListAccounts";
+constexpr std::string_view kStatement = "/ayni.v1.LedgerService/Statement";
 
 bool CrossBank(const Ledger& l, AccountId from, AccountId to) {
   const Account* a = l.FindAccount(from);
@@ -21,6 +22,41 @@ bool CrossBank(const Ledger& l, AccountId from, AccountId to) {
 }
 
 std::string Bytes(const RequestId& id) { return std::string(id.bytes().begin(), id.bytes().end()); }
+
+// A statement page token names the request it continues and the last entry returned:
+// "s1.<account>.<since>.<until>.<batch>.<ord>".
+std::string StatementToken(const StatementQuery& q, const StatementRow& last) {
+  return "s1." + std::to_string(q.account.value()) + "." + std::to_string(q.since_ns) + "." +
+         std::to_string(q.until_ns) + "." + std::to_string(last.batch) + "." +
+         std::to_string(last.ord);
+}
+
+// Fills q.after_batch / q.after_ord from `token` (empty: from the start).
+Status ParseStatementToken(const std::string& token, StatementQuery& q) {
+  if (token.empty()) return Status::Ok();
+  const Status bad = Status::InvalidArgument(
+      "page_token: not a token from a previous reply for this account and time window");
+  if (!token.starts_with("s1.")) return bad;
+  uint64_t v[5] = {};
+  const char* p = token.data() + 3;
+  const char* end = token.data() + token.size();
+  for (int i = 0; i < 5; ++i) {
+    const auto [next, ec] = std::from_chars(p, end, v[i]);
+    if (ec != std::errc() || next == p) return bad;
+    p = next;
+    if (i < 4) {
+      if (p == end || *p != '.') return bad;
+      ++p;
+    }
+  }
+  if (p != end || v[0] != q.account.value() || v[1] != q.since_ns || v[2] != q.until_ns ||
+      v[4] > static_cast<uint64_t>(INT32_MAX)) {
+    return bad;
+  }
+  q.after_batch = v[3];
+  q.after_ord = static_cast<int64_t>(v[4]);
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -170,6 +206,82 @@ ServerUnaryReactor* LedgerServiceImpl::ListAccounts(CallbackServerContext* ctx,
           api::ToProto(a, l, reply->add_accounts());
         }
         return Status::Ok();
+      });
+  return r;
+}
+
+ServerUnaryReactor* LedgerServiceImpl::Statement(CallbackServerContext* ctx,
+                                                 const v1::StatementRequest* req,
+                                                 v1::StatementReply* reply) {
+  ServerUnaryReactor* r = ctx->DefaultReactor();
+  const auto key = core_.Authenticate(ctx, r);
+  if (!key) return r;
+  if (req->account_id() == 0) {
+    Finish(r, Status::InvalidArgument("account_id: must be non-zero"));
+    return r;
+  }
+  if (req->until_ns() != 0 && req->since_ns() > req->until_ns()) {
+    Finish(r, Status::InvalidArgument("since_ns: after until_ns"));
+    return r;
+  }
+  if (req->since_ns() > static_cast<uint64_t>(INT64_MAX) ||
+      req->until_ns() > static_cast<uint64_t>(INT64_MAX)) {
+    Finish(r, Status::InvalidArgument("since_ns/until_ns: beyond the year 2262"));
+    return r;
+  }
+  const Result<uint32_t> size = PageSize(req->page_size());
+  if (!size.ok()) {
+    Finish(r, size.status());
+    return r;
+  }
+  StatementQuery q{.account = AccountId(req->account_id()),
+                   .since_ns = req->since_ns(),
+                   .until_ns = req->until_ns(),
+                   .limit = *size + 1};  // one more: is there a next page?
+  if (Status s = ParseStatementToken(req->page_token(), q); !s.ok()) {
+    Finish(r, s);
+    return r;
+  }
+  TaskThread* thread = core_.ctx().read_thread;
+  PgReader* reader = core_.ctx().reader;
+  if (thread == nullptr || reader == nullptr) {
+    Finish(r, Status::Unavailable("statements need the database reader"));
+    return r;
+  }
+  core_.Authorized(
+      r, *key, kStatement, [id = q.account](const Ledger& l) { return AccountTarget(l, id); },
+      [r, reply, q, n = *size, thread, reader](const Ledger& l) mutable {
+        const Account* a = l.FindAccount(q.account);
+        if (!a) {
+          Finish(r, Status::NotFound("account " + std::to_string(q.account.value()) +
+                                     ": unknown"));
+          return;
+        }
+        api::ToProto(*a, l, reply->mutable_account());
+        // Entries up to the head the account's state is at, so the page and the state
+        // agree even while later batches commit.
+        q.max_batch = l.batch_sequence();
+        const bool posted = thread->Post([r, reply, q, n, reader] {
+          Result<std::vector<StatementRow>> rows = reader->Statement(q);
+          if (!rows.ok()) {
+            Finish(r, rows.status());
+            return;
+          }
+          for (size_t i = 0; i < rows->size() && i < n; ++i) {
+            const StatementRow& row = (*rows)[i];
+            v1::StatementEntry* e = reply->add_entries();
+            api::ToProto(row.transfer, row.batch, e->mutable_transfer());
+            const bool debited = row.transfer.debit == q.account;
+            e->set_counterparty_account_id(debited ? row.transfer.credit.value()
+                                                   : row.transfer.debit.value());
+            e->set_delta_minor(debited ? -row.transfer.amount.minor()
+                                       : row.transfer.amount.minor());
+            e->set_balance_after_minor(row.balance_after);
+          }
+          if (rows->size() > n) reply->set_next_page_token(StatementToken(q, (*rows)[n - 1]));
+          Finish(r, Status::Ok());
+        });
+        if (!posted) Finish(r, Status::Unavailable("the server is stopping"));
       });
   return r;
 }

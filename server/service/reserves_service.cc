@@ -2,7 +2,6 @@
 #include <string>
 #include <vector>
 
-#include "clearing/int128.h"
 #include "server/api/convert.h"
 #include "server/service/services.h"
 
@@ -14,12 +13,6 @@ constexpr std::string_view kRedeem = "/ayni.v1.ReservesService/Redeem";
 constexpr std::string_view kFundReserve = "/ayni.v1.ReservesService/FundReserve";
 constexpr std::string_view kDistribute = "/ayni.v1.ReservesService/Distribute";
 constexpr std::string_view kGetCoverage = "/ayni.v1.ReservesService/GetCoverage";
-
-int64_t Clamp(Int128 v) {
-  if (v > INT64_MAX) return INT64_MAX;
-  if (v < INT64_MIN) return INT64_MIN;
-  return static_cast<int64_t>(v);
-}
 
 // The money operations on one member account share everything but the command type.
 template <typename Op, typename Req, typename Reply, typename Extra>
@@ -69,9 +62,8 @@ ServerUnaryReactor* ReservesServiceImpl::Redeem(CallbackServerContext* ctx,
                                // CurrencyPolicy).
                                const Account* a = l.FindAccount(c.account);
                                const Currency* cur = a ? l.FindCurrency(a->currency) : nullptr;
-                               const int64_t bp = cur ? cur->policy.redemption_fee_bp : 0;
-                               const int64_t fee =
-                                   Clamp(static_cast<Int128>(c.amount.minor()) * bp / 10000);
+                               const int32_t bp = cur ? cur->policy.redemption_fee_bp : 0;
+                               const int64_t fee = c.amount.FeeFloor(bp).minor();
                                out->set_fee_minor(fee);
                                out->set_paid_out_minor(c.amount.minor() - fee);
                              });
@@ -123,36 +115,7 @@ ServerUnaryReactor* ReservesServiceImpl::GetCoverage(CallbackServerContext* ctx,
       [bank, reply](const Ledger& l) {
         const Bank* b = l.FindBank(bank);
         if (!b) return Status::NotFound("bank " + std::to_string(bank.value()) + ": unknown");
-        const Coverage c = l.CoverageOf(bank);
-        v1::BankCoverage* out = reply->mutable_coverage();
-        out->set_bank_id(bank.value());
-        out->set_bank_code(b->code);
-        out->set_reserve_minor(c.reserve.minor());
-        out->set_receivables_minor(c.due_from.minor());
-        out->set_payables_minor(-c.due_to.minor());
-        const Int128 assets =
-            static_cast<Int128>(c.reserve.minor()) + c.due_from.minor() + c.due_to.minor();
-        out->set_assets_minor(Clamp(assets));
-        Int128 supply = 0;
-        for (const CoverageRow& row : c.currencies) {
-          supply += row.supply.minor();
-          v1::CurrencyCoverage* cc = out->add_currencies();
-          const Currency* cur = l.FindCurrency(row.currency);
-          cc->set_currency_id(row.currency.value());
-          cc->set_code(cur ? cur->code : "");
-          cc->set_supply_minor(row.supply.minor());
-          cc->set_coverage_min_bp(row.coverage_min_bp);
-          // Rounded up: the reserve must cover the whole requirement.
-          cc->set_required_minor(Clamp(
-              (static_cast<Int128>(row.supply.minor()) * row.coverage_min_bp + 9999) / 10000));
-          const Account* f = cur ? l.FindAccount(cur->card_float) : nullptr;
-          cc->set_card_float_minor(f ? f->balance.minor() : 0);
-        }
-        out->set_supply_minor(Clamp(supply));
-        out->set_required_minor(Clamp((c.required_scaled + 9999) / 10000));
-        if (supply > 0) out->set_coverage_ratio_bp(Clamp(assets * 10000 / supply));
-        out->set_excess_minor(c.ExcessAtPar().minor());
-        out->set_covered(c.covered());
+        api::ToProto(l, *b, reply->mutable_coverage());
         api::ToProto(l, reply->mutable_as_of());
         return Status::Ok();
       });

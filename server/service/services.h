@@ -1,12 +1,12 @@
 // The ayni.v1 gRPC services of aynid, on the callback API (SPEC §6). Each handler follows
 // Core's plumbing (core.h): authenticate, convert, authorize on the writer thread, submit,
 // answer after COMMIT. Handlers never block.
-//
-// Not implemented yet (gRPC answers UNIMPLEMENTED): LedgerService.Statement and the
-// AuditService.
+// Reads that go to the database (Statement, VerifyJournal) continue on the service's
+// reader threads (core.h), never on a gRPC or the writer thread.
 // Thread-safety: handlers run on gRPC threads concurrently; all state is in Core.
 #pragma once
 
+#include "ayni/v1/audit.grpc.pb.h"
 #include "ayni/v1/clearing.grpc.pb.h"
 #include "ayni/v1/ledger.grpc.pb.h"
 #include "ayni/v1/reserves.grpc.pb.h"
@@ -29,6 +29,8 @@ class LedgerServiceImpl final : public v1::LedgerService::CallbackService {
                                  v1::GetAccountReply* reply) override;
   ServerUnaryReactor* ListAccounts(CallbackServerContext* ctx, const v1::ListAccountsRequest* req,
                                    v1::ListAccountsReply* reply) override;
+  ServerUnaryReactor* Statement(CallbackServerContext* ctx, const v1::StatementRequest* req,
+                                v1::StatementReply* reply) override;
 
  private:
   const Core& core_;
@@ -108,6 +110,19 @@ class SetupServiceImpl final : public v1::SetupService::CallbackService {
                                    v1::RevokeApiKeyReply* reply) override;
   ServerUnaryReactor* ListApiKeys(CallbackServerContext* ctx, const v1::ListApiKeysRequest* req,
                                   v1::ListApiKeysReply* reply) override;
+
+ private:
+  const Core& core_;
+};
+
+class AuditServiceImpl final : public v1::AuditService::CallbackService {
+ public:
+  explicit AuditServiceImpl(const Core& core) : core_(core) {}
+  ServerUnaryReactor* ReserveAudit(CallbackServerContext* ctx, const v1::ReserveAuditRequest* req,
+                                   v1::ReserveAuditReply* reply) override;
+  ServerUnaryReactor* VerifyJournal(CallbackServerContext* ctx,
+                                    const v1::VerifyJournalRequest* req,
+                                    v1::VerifyJournalReply* reply) override;
 
  private:
   const Core& core_;

@@ -6,12 +6,14 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "clearing/check.h"
 #include "clearing/hash.h"
 #include "server/storage/migrations.h"
+#include "server/storage/pg_common.h"
 
 namespace ayni::server {
 
@@ -21,6 +23,10 @@ struct PgStore::Connection {
 };
 
 namespace {
+
+using pg::I64;
+using pg::ToVector;
+using pg::TranslateCurrent;
 
 // Prepared statement names (one set per connection).
 constexpr const char* kHead = "ayni_head";
@@ -66,33 +72,6 @@ void PrepareStatements(pqxx::connection& c) {
   c.prepare(kTryLock, "SELECT pg_try_advisory_lock($1)");
 }
 
-// Connection-class (08) and operator-intervention (57: shutdown, crash) SQLSTATEs mean
-// the server went away; serialization failures and deadlocks (40) may be retried.
-bool IsUnavailableState(const std::string& sqlstate) {
-  return sqlstate.starts_with("08") || sqlstate.starts_with("57") || sqlstate.starts_with("40");
-}
-
-// Translates the exception in flight (call only inside a catch block). `what` says
-// which operation failed.
-Status TranslateCurrent(std::string_view what) {
-  const std::string prefix = std::string(what) + ": ";
-  try {
-    throw;
-  } catch (const pqxx::broken_connection& e) {
-    return Status::Unavailable(prefix + "PostgreSQL connection: " + e.what());
-  } catch (const pqxx::sql_error& e) {
-    std::string m = prefix + e.what();
-    while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
-    if (!e.sqlstate().empty()) m += " [SQLSTATE " + e.sqlstate() + "]";
-    if (IsUnavailableState(e.sqlstate())) return Status::Unavailable(std::move(m));
-    return Status::Internal(std::move(m));
-  } catch (const std::exception& e) {
-    return Status::Internal(prefix + e.what());
-  } catch (...) {
-    return Status::Internal(prefix + "unknown exception");
-  }
-}
-
 pqxx::binarystring Bytes(std::span<const uint8_t> b) {
   return pqxx::binarystring(b.data(), b.size());
 }
@@ -100,18 +79,11 @@ pqxx::binarystring Bytes(std::span<const uint8_t> b) {
 // bytea in COPY text format (hex input form; stream_to escapes the backslash).
 std::string ByteaHex(std::span<const uint8_t> b) { return "\\x" + HexOf(b); }
 
-std::vector<uint8_t> ToVector(const pqxx::field& f) {
-  const pqxx::binarystring b(f);
-  return std::vector<uint8_t>(b.data(), b.data() + b.size());
-}
-
 // Appends `v` to a PostgreSQL array literal under construction ("{1,2,3}").
 void AppendElement(std::string& array, int64_t v) {
   array += array.size() == 1 ? "" : ",";
   array += std::to_string(v);
 }
-
-int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
 
 }  // namespace
 
@@ -376,6 +348,34 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
   }
   for (std::string& c : columns) c += "}";
 
+  // Each side's balance right after each transfer (statements): walk the batch backwards
+  // from the balances the ledger ends it with. Every intermediate balance of a batch the
+  // ledger sealed existed in the ledger, so none overflows.
+  std::vector<std::pair<int64_t, int64_t>> after(batch.transfers.size());
+  {
+    std::unordered_map<uint64_t, int64_t> balance;
+    balance.reserve(ids.size());
+    // Every transfer's accounts are among the touched ones; should a malformed batch name
+    // another, its current balance stands in and PostgreSQL's checks decide.
+    auto slot = [&](AccountId id) -> int64_t& {
+      auto [it, added] = balance.try_emplace(id.value(), 0);
+      if (added) {
+        const Account* a = ledger.FindAccount(id);
+        it->second = a ? a->balance.minor() : 0;
+      }
+      return it->second;
+    };
+    for (size_t i = batch.transfers.size(); i-- > 0;) {
+      const Transfer& t = batch.transfers[i];
+      int64_t& debit = slot(t.debit);
+      int64_t& credit = slot(t.credit);
+      after[i] = {debit, credit};
+      // Wrapping, never trapping: only a malformed batch could overflow here.
+      debit = static_cast<int64_t>(static_cast<uint64_t>(debit) + static_cast<uint64_t>(t.amount.minor()));
+      credit = static_cast<int64_t>(static_cast<uint64_t>(credit) - static_cast<uint64_t>(t.amount.minor()));
+    }
+  }
+
   const std::string where = "append batch " + std::to_string(batch.sequence);
   try {
     pqxx::work tx(conn_->c, "append");
@@ -412,12 +412,15 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
       pqxx::stream_to copy(
           tx, "transfers",
           std::vector<std::string>{"id", "request_id", "leg", "debit", "credit", "currency",
-                                   "amount", "code", "timestamp_ns", "memo", "batch"});
-      for (const Transfer& t : batch.transfers) {
+                                   "amount", "code", "timestamp_ns", "memo", "batch", "ord",
+                                   "debit_balance_after", "credit_balance_after"});
+      for (size_t i = 0; i < batch.transfers.size(); ++i) {
+        const Transfer& t = batch.transfers[i];
         copy << std::make_tuple(
             ByteaHex(t.id.bytes()), ByteaHex(t.request.bytes()), static_cast<int64_t>(t.leg),
             I64(t.debit.value()), I64(t.credit.value()), I64(t.currency.value()), t.amount.minor(),
-            static_cast<int64_t>(t.code), I64(t.timestamp_ns), t.memo, I64(batch.sequence));
+            static_cast<int64_t>(t.code), I64(t.timestamp_ns), t.memo, I64(batch.sequence),
+            static_cast<int64_t>(i), after[i].first, after[i].second);
       }
       copy.complete();
     }

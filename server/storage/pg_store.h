@@ -9,7 +9,8 @@
 //   … Append(prepared batch, ledger) per batch …
 //
 // Append writes a batch in ONE transaction: the `batches` row (bytes, hash chain), its
-// transfers (COPY), and one upserted `accounts` row per touched account in ascending id
+// transfers (COPY, each with its position in the batch and both sides' balances after
+// it, for statements), and one upserted `accounts` row per touched account in ascending id
 // order (the fixed order that keeps concurrent writers from deadlocking). Before writing
 // it checks, inside the transaction, that the batch continues the stored chain (sequence
 // = last + 1, prev_hash = last hash) — so a writer whose memory is stale can never write.

@@ -247,12 +247,18 @@ TEST_F(CliE2eTest, ScriptedDay) {
   o = Ayni({"audit", "reserves"});
   EXPECT_EQ(o.code, 0) << o.out << o.err;
   EXPECT_NE(o.out.find("every bank COVERED"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("signed by clearing"), std::string::npos) << o.out;
   o = Ayni({"audit", "journal"});
-  // VerifyJournal may not be served yet; then it is a transport error, never a silent pass.
-  if (o.code != 0) {
-    EXPECT_EQ(o.code, 3) << o.out << o.err;
-    EXPECT_NE(o.err.find("UNIMPLEMENTED"), std::string::npos) << o.err;
-  }
+  EXPECT_EQ(o.code, 0) << o.out << o.err;
+  EXPECT_NE(o.out.find("OK"), std::string::npos) << o.out;
+
+  // Ana's statement: deposit, payment, distribution, with the balance after each.
+  o = Ayni({"--csv", "account", "statement", ana_acct});
+  EXPECT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find(",ISSUE,"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find(",100.00,100.00,"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find(",-30.00,70.00,feira"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find(",50.00,120.00,"), std::string::npos) << o.out;
 
   o = Ayni({"--csv", "bank", "list"});
   EXPECT_EQ(o.code, 0) << o.err;

@@ -17,6 +17,7 @@
 #include "ayni/v1/ledger.grpc.pb.h"
 #include "ayni/v1/reserves.grpc.pb.h"
 #include "ayni/v1/setup.grpc.pb.h"
+#include "server/api/signature.h"
 #include "server/cli/output.h"
 
 namespace ayni::cli {
@@ -256,9 +257,38 @@ class FakeReserves final : public v1::ReservesService::Service {
   Seen& seen_;
 };
 
-// ReserveAudit is left unimplemented, as a server without it would be.
 class FakeAudit final : public v1::AuditService::Service {
  public:
+  // Two banks; SOL under-covered when under_; tamper_ changes a figure after signing.
+  grpc::Status ReserveAudit(grpc::ServerContext* ctx, const v1::ReserveAuditRequest*,
+                            v1::ReserveAuditReply* rep) override {
+    if (auto s = CheckAuth(ctx); !s.ok()) return s;
+    for (uint64_t id : {1u, 2u}) {
+      const bool under = id == 2 && under_;
+      v1::BankAudit* b = rep->add_banks();
+      auto* c = b->mutable_coverage();
+      c->set_bank_id(id);
+      c->set_bank_code(id == 1 ? "PALMAS" : "SOL");
+      c->set_reserve_minor(under ? 9000 : 10000);
+      c->set_assets_minor(under ? 9000 : 10000);
+      c->set_supply_minor(10000);
+      c->set_required_minor(10000);
+      c->set_covered(!under);
+      b->set_required_min_bp(10000);
+      b->set_verdict(under ? v1::VERDICT_UNDER_COVERED : v1::VERDICT_COVERED);
+      if (under) b->set_detail("assets 90.00 < required 100.00");
+    }
+    rep->set_verdict(under_ ? v1::VERDICT_UNDER_COVERED : v1::VERDICT_COVERED);
+    rep->mutable_head()->set_sequence(9);
+    if (signed_) {
+      v1::Signature sig;
+      rep->clear_signature();
+      signer_.Sign(*rep, &sig);
+      *rep->mutable_signature() = sig;
+    }
+    if (tamper_) rep->mutable_banks(0)->mutable_coverage()->set_reserve_minor(99999);
+    return grpc::Status::OK;
+  }
   grpc::Status VerifyJournal(grpc::ServerContext* ctx, const v1::VerifyJournalRequest*,
                              v1::VerifyJournalReply* rep) override {
     if (auto s = CheckAuth(ctx); !s.ok()) return s;
@@ -273,6 +303,10 @@ class FakeAudit final : public v1::AuditService::Service {
     return grpc::Status::OK;
   }
   bool broken_ = false;
+  bool under_ = false;
+  bool signed_ = true;
+  bool tamper_ = false;
+  server::api::Signer signer_ = server::api::Signer::Ephemeral("clearing");
 };
 
 class RunnerTest : public ::testing::Test {
@@ -458,13 +492,25 @@ TEST_F(RunnerTest, ListsAsTablesAndCsv) {
   EXPECT_NE(out().find("-2.500"), std::string::npos) << out();  // FEIRA at scale 1000
 }
 
-TEST_F(RunnerTest, AuditReservesFallsBackToCoverageAndFailsWhenUnderCovered) {
+TEST_F(RunnerTest, AuditReservesChecksTheSignatureAndFailsWhenUnderCovered) {
   EXPECT_EQ(Run("audit reserves"), kExitOk) << err();
-  EXPECT_NE(out().find("source: GetCoverage"), std::string::npos) << out();
+  EXPECT_NE(out().find("signed by clearing key " + audit_.signer_.public_key_hex()),
+            std::string::npos)
+      << out();
   EXPECT_NE(out().find("every bank COVERED"), std::string::npos);
-  reserves_.under_ = true;
+  audit_.tamper_ = true;
   EXPECT_EQ(Run("audit reserves"), kExitAuditFault);
-  EXPECT_NE(err().find("FAULT: SOL under-covered: assets 90.00 BRL < required 100.00 BRL"),
+  EXPECT_NE(err().find("FAULT: the audit's figures differ from the ones its signature covers"),
+            std::string::npos)
+      << err();
+  audit_.tamper_ = false;
+  audit_.signed_ = false;
+  EXPECT_EQ(Run("audit reserves"), kExitAuditFault);
+  EXPECT_NE(err().find("FAULT: the audit is not signed"), std::string::npos) << err();
+  audit_.signed_ = true;
+  audit_.under_ = true;
+  EXPECT_EQ(Run("audit reserves"), kExitAuditFault);
+  EXPECT_NE(err().find("FAULT: SOL under-covered: assets 90.00 < required 100.00"),
             std::string::npos)
       << err();
   EXPECT_EQ(Run("--json audit reserves"), kExitAuditFault);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <future>
 #include <memory>
@@ -250,6 +251,46 @@ TEST_F(PgStoreTest, OpenRefusesAGapInTheAppliedVersions) {
   const auto r = PgStore::Open(dsn_);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+}
+
+// Rows written before 0003 get their order in the batch and both balances-after.
+TEST_F(PgStoreTest, Migration3BackfillsOrderAndBalancesOfOlderTransfers) {
+  const std::span<const Migration> all = Migrations();
+  ASSERT_GE(all.size(), 3u);
+  Sql("CREATE TABLE schema_migrations (version int PRIMARY KEY, applied_at timestamptz NOT "
+      "NULL DEFAULT now())");
+  for (int v = 1; v <= 2; ++v) {
+    Sql(all[static_cast<size_t>(v - 1)].sql);
+    Sql("INSERT INTO schema_migrations (version) VALUES (" + std::to_string(v) + ")");
+  }
+  // Account 1 pays 2 then 3 to account 2 in batch 1 (legs of one request), and receives 4
+  // in batch 2.
+  auto row = [&](int id, int leg, int debit, int credit, int amount, int batch, int time) {
+    char hex[3];
+    std::snprintf(hex, sizeof hex, "%02x", id);
+    const std::string bytes = "'\\x" + std::string(30, '0') + hex + "'";
+    Sql("INSERT INTO transfers (id, request_id, leg, debit, credit, currency, amount, code, "
+        "timestamp_ns, memo, batch) VALUES (" + bytes + ", " + bytes + ", " +
+        std::to_string(leg) + ", " + std::to_string(debit) + ", " + std::to_string(credit) +
+        ", 1, " + std::to_string(amount) + ", 1, " + std::to_string(time) + ", '', " +
+        std::to_string(batch) + ")");
+  };
+  row(1, 0, 1, 2, 2, 1, 100);
+  row(1 + 16, 1, 1, 2, 3, 1, 100);
+  row(3, 0, 2, 1, 4, 2, 200);
+  ASSERT_NE(OpenStore(), nullptr);  // applies 0003
+  pqxx::connection c(dsn_);
+  pqxx::nontransaction tx(c);
+  const pqxx::result r = tx.exec(
+      "SELECT batch, ord, debit_balance_after, credit_balance_after FROM transfers "
+      "ORDER BY batch, ord");
+  ASSERT_EQ(r.size(), 3u);
+  const int64_t expected[3][4] = {{1, 0, -2, 2}, {1, 1, -5, 5}, {2, 0, 1, -1}};
+  for (size_t i = 0; i < 3; ++i) {
+    for (int j = 0; j < 4; ++j) {
+      EXPECT_EQ(r[static_cast<int>(i)][j].as<int64_t>(), expected[i][j]) << i << "," << j;
+    }
+  }
 }
 
 // ---- Append / LoadJournal round trip -------------------------------------------------------
