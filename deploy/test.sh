@@ -30,6 +30,9 @@ echo "== PostgreSQL ($pg_dir)"
 "$root/deploy/pg.sh" start "$pg_dir"
 AYNI_TEST_PG=$("$root/deploy/pg.sh" dsn "$pg_dir")
 export AYNI_TEST_PG
+# The outage test stops and restarts this cluster (tests/server/service).
+AYNI_TEST_PG_DIR=$pg_dir
+export AYNI_TEST_PG_DIR
 
 status=0
 echo "== ctest (build/)"
