@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# The benchmark run (issue 5, SPEC §9): Ayni's durable throughput and latency side by side
+# with the naive-SQL baseline (pgbench tpcb-like) on the same PostgreSQL, in one run.
+#
+#   ./deploy/bench.sh           full run (about 10 minutes)
+#   ./deploy/bench.sh --quick   short run (under 3 minutes)
+#
+# Starts its own PostgreSQL (fsync and synchronous_commit on, as pg.sh sets them) under
+# /var/tmp/ayni-<hash>/bench-pg and its own aynid, runs ayni-loadgen scenarios, then
+# pgbench, and prints a table; the last line of output is one JSON object with every
+# figure. Everything it starts is stopped on exit. Working files: ./var/bench/.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+quick=0
+case "${1:-}" in
+  --quick) quick=1 ;;
+  "") ;;
+  *) echo "usage: $0 [--quick]" >&2; exit 64 ;;
+esac
+if [ "$quick" = 1 ]; then secs=8; pgsecs=8; else secs=30; pgsecs=30; fi
+
+"$root/deploy/install-deps.sh"
+echo "== build (Release)" >&2
+cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$root/build-bench" -j"$(nproc)" --target aynid ayni-loadgen >/dev/null
+
+var="$root/var/bench"
+mkdir -p "$var"
+pg_dir=/var/tmp/ayni-$(printf '%s' "$root" | sha256sum | cut -c1-16)/bench-pg
+aynid_pid=
+cleanup() {
+  if [ -n "$aynid_pid" ]; then kill "$aynid_pid" 2>/dev/null || true; wait "$aynid_pid" 2>/dev/null || true; fi
+  "$root/deploy/pg.sh" stop "$pg_dir" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== PostgreSQL ($pg_dir)" >&2
+"$root/deploy/pg.sh" destroy "$pg_dir" >/dev/null
+"$root/deploy/pg.sh" start "$pg_dir" >/dev/null
+dsn=$("$root/deploy/pg.sh" dsn "$pg_dir")
+# host=… port=… dbname=… user=… → pgbench's flags
+pg_host=$(sed -E 's/.*host=([^ ]+).*/\1/' <<<"$dsn")
+pg_port=$(sed -E 's/.*port=([^ ]+).*/\1/' <<<"$dsn")
+pg_user=$(sed -E 's/.*user=([^ ]+).*/\1/' <<<"$dsn")
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+psql_() { "$pgbin/psql" -h "$pg_host" -p "$pg_port" -U "$pg_user" -X -q -t -A "$@"; }
+
+echo "== aynid" >&2
+rm -f "$var/admin.key"
+"$root/build-bench/server/service/aynid" --pg-dsn "$dsn" --listen 127.0.0.1:0 \
+  --admin-key-file "$var/admin.key" >"$var/aynid.out" 2>"$var/aynid.log" &
+aynid_pid=$!
+addr=
+for _ in $(seq 600); do
+  addr=$(sed -n 's/^aynid: listening on //p' "$var/aynid.out" | head -n 1)
+  [ -n "$addr" ] && break
+  kill -0 "$aynid_pid" 2>/dev/null || { cat "$var/aynid.log" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$addr" ] || { echo "bench: aynid did not start" >&2; exit 1; }
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$aynid_pid/status"; }
+loadgen() {
+  "$root/build-bench/bench/ayni-loadgen" --server "$addr" --key-file "$var/admin.key" \
+    --verify-dsn "$dsn" "$@"
+}
+
+results=()
+run() {  # label, loadgen flags…
+  local label=$1
+  shift
+  echo "== $label: ayni-loadgen $*" >&2
+  local out
+  out=$(loadgen --label "$label" "$@")
+  results+=("$out")
+  echo "$out" >&2
+}
+
+# Memory: resident set per account (set-up of 20,000 accounts), then per transfer (the
+# growth over the scenarios, less the 4 × 10,001 accounts they open).
+rss0=$(rss_kb)
+run "accounts" --accounts 20000 --clients 1 --duration 0.2
+rss1=$(rss_kb)
+run "batch x1000, 4 clients" --mode batch --batch-size 1000 --clients 4 --accounts 10000 \
+  --duration "$secs"
+run "Pay, 64 clients, uniform" --mode pay --clients 64 --accounts 10000 --duration "$secs"
+run "Pay, 64 clients, one merchant" --mode pay --target hot --clients 64 --accounts 10000 \
+  --duration "$secs"
+run "Pay, open loop 10k/s" --mode pay --rate 10000 --accounts 10000 --duration "$secs"
+rss2=$(rss_kb)
+transfers=$(psql_ -d ayni -c "SELECT count(*) FROM transfers")
+accounts=$(psql_ -d ayni -c "SELECT count(*) FROM accounts")
+transfer_bytes=$(psql_ -d ayni -c "SELECT (pg_total_relation_size('transfers') / greatest(count(*), 1))::bigint FROM transfers")
+batch_bytes=$(psql_ -d ayni -c "SELECT (pg_total_relation_size('batches') / greatest((SELECT count(*) FROM transfers), 1))::bigint")
+
+kill "$aynid_pid"; wait "$aynid_pid" 2>/dev/null || true; aynid_pid=
+
+# The baseline: one transfer per transaction, 8 clients (SPEC §9).
+pgbench_tps() {  # scale
+  psql_ -d postgres -c "DROP DATABASE IF EXISTS pgbench" >/dev/null
+  psql_ -d postgres -c "CREATE DATABASE pgbench" >/dev/null
+  "$pgbin/pgbench" -h "$pg_host" -p "$pg_port" -U "$pg_user" -i -q -s "$1" pgbench >/dev/null 2>&1
+  "$pgbin/pgbench" -h "$pg_host" -p "$pg_port" -U "$pg_user" -b tpcb-like -c 8 -j 2 \
+    -M prepared -T "$pgsecs" pgbench 2>/dev/null |
+    sed -n -E 's/^tps = ([0-9.]+) .*without initial connection time.*/\1/p'
+}
+echo "== pgbench tpcb-like, 8 clients, scale 50 (uniform)" >&2
+pg_uniform=$(pgbench_tps 50)
+echo "== pgbench tpcb-like, 8 clients, scale 1 (one hot branch row)" >&2
+pg_hot=$(pgbench_tps 1)
+
+field() { sed -E "s/.*\"$2\":(\"[^\"]*\"|[^,}]*).*/\1/" <<<"$1" | tr -d '"'; }
+per_account=$(( (rss1 - rss0) * 1024 / 20001 ))
+per_transfer=$(( ((rss2 - rss1) * 1024 - 4 * 10001 * per_account) / (transfers > 0 ? transfers : 1) ))
+{
+  printf '\n%-32s %14s %9s %9s %9s %8s %9s\n' "scenario" "transfers/s" "p50 ms" "p99 ms" \
+    "p99.9 ms" "verified" "x pgbench"
+  for r in "${results[@]:1}"; do
+    acc=$(field "$r" accepted_per_s)
+    printf '%-32s %14s %9s %9s %9s %8s %9s\n' "$(field "$r" label)" "$acc" "$(field "$r" p50_ms)" \
+      "$(field "$r" p99_ms)" "$(field "$r" p999_ms)" "$(field "$r" verified)" \
+      "$(awk -v a="$acc" -v b="$pg_uniform" 'BEGIN { printf "%.1f", a / b }')"
+  done
+  printf '%-32s %14s\n' "pgbench tpcb-like, uniform" "$pg_uniform"
+  printf '%-32s %14s\n' "pgbench tpcb-like, hot row" "$pg_hot"
+  printf '\naynid resident memory: %d bytes per account (20,000 opened), %d bytes per stored transfer (%d transfers)\n' \
+    "$per_account" "$per_transfer" "$transfers"
+  printf 'PostgreSQL: %d bytes per transfer row (with indexes), %d bytes of journal per transfer; %d accounts\n' \
+    "$transfer_bytes" "$batch_bytes" "$accounts"
+  printf 'machine: %s, %s cores, %s\n' "$(. /etc/os-release; echo "$PRETTY_NAME")" "$(nproc)" \
+    "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+} >&2
+
+json="{\"quick\":$([ "$quick" = 1 ] && echo true || echo false),\"scenarios\":[$(IFS=,; echo "${results[*]:1}")]"
+json+=",\"pgbench_tpcb_uniform_tps\":$pg_uniform,\"pgbench_tpcb_hot_tps\":$pg_hot"
+json+=",\"rss_bytes_per_account\":$per_account,\"rss_bytes_per_transfer\":$per_transfer"
+json+=",\"pg_bytes_per_transfer_row\":$transfer_bytes,\"pg_journal_bytes_per_transfer\":$batch_bytes"
+json+=",\"transfers\":$transfers,\"cores\":$(nproc)}"
+echo "$json"
