@@ -119,8 +119,8 @@ int main(int argc, char** argv) {
   }
   const Options& opt = invocation->config;
   // Certificate and key are read and checked before anything else starts.
-  Result<std::shared_ptr<grpc::ServerCredentials>> credentials = server::MakeServerCredentials(opt);
-  if (!credentials.ok()) return Fail("tls: " + credentials.status().message());
+  Result<std::optional<server::ServerTlsFiles>> tls = server::LoadServerTls(opt);
+  if (!tls.ok()) return Fail("tls: " + tls.status().message());
 
   Log("database " + server::DescribeDsn(opt.pg_dsn));
   Result<std::unique_ptr<server::PgStore>> opened = server::PgStore::Open(opt.pg_dsn);
@@ -188,7 +188,7 @@ int main(int argc, char** argv) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(opt.listen, *credentials, &port);
+  builder.AddListeningPort(opt.listen, server::MakeServerCredentials(tls.value()), &port);
   builder.RegisterService(&ledger_service);
   builder.RegisterService(&reserves_service);
   builder.RegisterService(&clearing_service);

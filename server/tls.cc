@@ -2,6 +2,7 @@
 
 #include <grpcpp/security/server_credentials.h>
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -76,16 +77,28 @@ Result<ServerTlsFiles> LoadServerTlsFiles(const std::string& cert_file,
     return Status::FailedPrecondition("tls_key_file " + key_file +
                                       " is not the private key of the certificate in " + cert_file);
   }
-  return ServerTlsFiles{.cert_chain_pem = std::move(*cert), .private_key_pem = std::move(*key)};
+  return ServerTlsFiles{.cert_chain_pem = std::move(cert.value()),
+                        .private_key_pem = std::move(key.value())};
 }
 
-Result<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(const Config& c) {
-  if (!c.tls()) return grpc::InsecureServerCredentials();
+Result<std::optional<ServerTlsFiles>> LoadServerTls(const Config& c) {
+  if (!c.tls()) return std::optional<ServerTlsFiles>();
   Result<ServerTlsFiles> files = LoadServerTlsFiles(c.tls_cert_file, c.tls_key_file);
   if (!files.ok()) return files.status();
+  return std::optional<ServerTlsFiles>(std::move(files.value()));
+}
+
+std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(std::optional<ServerTlsFiles>& tls) {
+  if (!tls) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions options(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-  options.pem_key_cert_pairs.push_back({files->private_key_pem, files->cert_chain_pem});
-  return grpc::SslServerCredentials(options);
+  options.pem_key_cert_pairs.push_back({tls->private_key_pem, tls->cert_chain_pem});
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::SslServerCredentials(options);
+  // gRPC keeps its own copy; ours are wiped rather than left in freed memory.
+  for (std::string* key :
+       {&tls->private_key_pem, &options.pem_key_cert_pairs.front().private_key}) {
+    OPENSSL_cleanse(key->data(), key->size());
+  }
+  return credentials;
 }
 
 }  // namespace ayni::server
