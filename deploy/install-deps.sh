@@ -12,6 +12,8 @@ packages=(
   # server: gRPC + protobuf, PostgreSQL
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libpqxx-dev postgresql-15 postgresql-client-15
+  # TLS: libcrypto checks aynid's key pair; the openssl CLI makes certificates (gen-tls.sh)
+  libssl-dev openssl
   # cards: PC/SC with the virtual reader
   libpcsclite-dev pcscd vsmartcard-vpcd
   # test isolation (unshare, ip)

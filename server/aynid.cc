@@ -1,10 +1,12 @@
 // aynid: the Ayni clearing server (SPEC §6, §8, §10).
 //
-//   aynid [--pg-dsn DSN] [--listen HOST:PORT] [--admin-key-file PATH]
+//   aynid [--config FILE] [--pg-dsn DSN] [--listen HOST:PORT] [--admin-key-file PATH]
+//         [--tls-cert-file PEM --tls-key-file PEM] [--clearing-key-file PATH]
 //
-// Flags override the environment (AYNI_PG_DSN, AYNI_LISTEN, AYNI_ADMIN_KEY_FILE).
-// Defaults: listen 127.0.0.1:7443. Port 0 picks a free port; the bound address is printed
-// on stdout as `aynid: listening on HOST:PORT` once the server serves.
+// Settings: flag > environment (AYNI_PG_DSN, AYNI_LISTEN, …) > config file (--config or
+// AYNI_CONFIG) > default; server/config.h has the table. Defaults: listen 127.0.0.1:7443.
+// Port 0 picks a free port; the bound address is printed on stdout as
+// `aynid: listening on HOST:PORT` once the server serves.
 //
 // Start-up: connect and migrate (PgStore::Open) → take the writer lock (blocks while
 // another aynid is the writer: a hot standby) → load the journal → Ledger::Restore →
@@ -12,8 +14,9 @@
 // ADMIN key when there are none, token written to --admin-key-file, mode 0600) → start the
 // writer → serve. Any fault refuses to start (exit 1) with the reason.
 // SIGTERM / SIGINT: graceful stop (in-flight calls finish, the writer drains).
-// Plaintext only: a non-loopback listen address is refused (TLS is not built yet).
-// Never logs a secret: tokens and DSN passwords are not printed.
+// TLS when tls_cert_file and tls_key_file are set (server/tls.h: read and checked before
+// the database is touched); without TLS a non-loopback listen address is refused.
+// Never logs a secret: tokens, private keys and DSN passwords are not printed.
 #include <fcntl.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
@@ -38,83 +41,26 @@
 #include "server/api/signature.h"
 #include "server/auth/api_key.h"
 #include "server/auth/pg_key_registry.h"
+#include "server/config.h"
 #include "server/service/core.h"
 #include "server/service/services.h"
 #include "server/service/task_thread.h"
 #include "server/storage/pg_store.h"
+#include "server/tls.h"
 #include "server/writer/writer.h"
 
 namespace {
 
 using namespace ayni;
 
-struct Options {
-  std::string dsn;
-  std::string listen = "127.0.0.1:7443";
-  std::string admin_key_file;
-  std::string clearing_key_file;
-};
+// Settings from flags, environment and config file (server/config.h).
+using Options = server::Config;
 
 void Log(const std::string& m) { std::cerr << "aynid: " << m << std::endl; }
 
 int Fail(const std::string& m) {
   Log(m);
   return 1;
-}
-
-const char* Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : nullptr;
-}
-
-bool ParseArgs(int argc, char** argv, Options* o, std::string* error) {
-  if (const char* v = Env("AYNI_PG_DSN")) o->dsn = v;
-  if (const char* v = Env("AYNI_LISTEN")) o->listen = v;
-  if (const char* v = Env("AYNI_ADMIN_KEY_FILE")) o->admin_key_file = v;
-  if (const char* v = Env("AYNI_CLEARING_KEY_FILE")) o->clearing_key_file = v;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    const size_t eq = arg.find('=');
-    if (eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    } else if (arg == "--help" || arg == "-h") {
-      *error = "usage: aynid [--pg-dsn DSN] [--listen HOST:PORT] [--admin-key-file PATH] "
-               "[--clearing-key-file PATH]";
-      return false;
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      *error = arg + ": needs a value";
-      return false;
-    }
-    if (arg == "--pg-dsn") {
-      o->dsn = value;
-    } else if (arg == "--listen") {
-      o->listen = value;
-    } else if (arg == "--admin-key-file") {
-      o->admin_key_file = value;
-    } else if (arg == "--clearing-key-file") {
-      o->clearing_key_file = value;
-    } else {
-      *error = "unknown flag " + arg;
-      return false;
-    }
-  }
-  if (o->dsn.empty()) {
-    *error = "no database: pass --pg-dsn or set AYNI_PG_DSN";
-    return false;
-  }
-  return true;
-}
-
-// Plaintext is allowed on loopback only (SPEC §6).
-bool IsLoopback(const std::string& listen) {
-  const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) return false;
-  const std::string host = listen.substr(0, colon);
-  return host == "localhost" || host == "[::1]" || host.rfind("127.", 0) == 0;
 }
 
 Status WriteKeyFile(const std::string& path, const std::string& token) {
@@ -166,16 +112,20 @@ Status LoadKeys(auth::PgKeyStore& store, auth::KeyRegistry& registry, const Opti
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options opt;
-  std::string error;
-  if (!ParseArgs(argc, argv, &opt, &error)) return Fail(error);
-  if (!IsLoopback(opt.listen)) {
-    return Fail("refusing to listen on " + opt.listen +
-                " without TLS: plaintext is allowed on loopback only (127.0.0.1, [::1], "
-                "localhost); TLS is not built yet");
+  Result<server::Invocation> invocation = server::LoadConfig(
+      std::vector<std::string>(argv + 1, argv + argc), server::ProcessEnvironment());
+  if (!invocation.ok()) return Fail(invocation.status().message());
+  if (invocation->help) {
+    std::cout << server::ConfigUsage();
+    return 0;
   }
+  const Options& opt = invocation->config;
+  // Certificate and key are read and checked before anything else starts.
+  Result<std::optional<server::ServerTlsFiles>> tls = server::LoadServerTls(opt);
+  if (!tls.ok()) return Fail("tls: " + tls.status().message());
 
-  Result<std::unique_ptr<server::PgStore>> opened = server::PgStore::Open(opt.dsn);
+  Log("database " + server::DescribeDsn(opt.pg_dsn));
+  Result<std::unique_ptr<server::PgStore>> opened = server::PgStore::Open(opt.pg_dsn);
   if (!opened.ok()) return Fail("database: " + opened.status().ToString());
   server::PgStore& store = **opened;
 
@@ -205,7 +155,7 @@ int main(int argc, char** argv) {
   Log("restored " + std::to_string(journal->size()) + " batches, " +
       std::to_string(ledger.account_count()) + " accounts");
 
-  Result<std::unique_ptr<auth::PgKeyStore>> key_store = auth::PgKeyStore::Open(opt.dsn);
+  Result<std::unique_ptr<auth::PgKeyStore>> key_store = auth::PgKeyStore::Open(opt.pg_dsn);
   if (!key_store.ok()) return Fail("key store: " + key_store.status().ToString());
   auth::InMemoryKeyRegistry keys;
   if (Status s = LoadKeys(**key_store, keys, opt); !s.ok())
@@ -218,13 +168,14 @@ int main(int argc, char** argv) {
     Log("no --clearing-key-file: audits and cycle reports are signed with a key that lives "
         "only as long as this process (public key " + signer->public_key_hex() + ")");
   } else {
-    Result<server::api::Signer> loaded = server::api::Signer::LoadOrCreate(opt.clearing_key_file, "clearing");
+    Result<server::api::Signer> loaded =
+        server::api::Signer::LoadOrCreate(opt.clearing_key_file, "clearing");
     if (!loaded.ok()) return Fail("clearing key: " + loaded.status().ToString());
     signer = std::move(loaded).value();
     Log("clearing key " + signer->public_key_hex() + " from " + opt.clearing_key_file);
   }
-  server::PgReader reader(opt.dsn);
-  server::PgReader audit_reader(opt.dsn);
+  server::PgReader reader(opt.pg_dsn);
+  server::PgReader audit_reader(opt.pg_dsn);
 
   // Signals go to sigwait in main only: block them before any thread starts (the
   // first is the writer's). Until here — a standby waiting for the lock included — the
@@ -263,7 +214,7 @@ int main(int argc, char** argv) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(opt.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(opt.listen, server::MakeServerCredentials(tls.value()), &port);
   builder.RegisterService(&ledger_service);
   builder.RegisterService(&reserves_service);
   builder.RegisterService(&clearing_service);
@@ -276,6 +227,8 @@ int main(int argc, char** argv) {
   }
   server->GetHealthCheckService()->SetServingStatus(true);
   const std::string host = opt.listen.substr(0, opt.listen.rfind(':'));
+  Log(opt.tls() ? "TLS with the certificate in " + opt.tls_cert_file
+                : std::string("plaintext (loopback only)"));
   std::cout << "aynid: listening on " << host << ":" << port << std::endl;
 
   int sig = 0;

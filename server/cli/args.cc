@@ -178,8 +178,8 @@ const std::vector<Spec>& Specs() {
 }
 
 constexpr std::string_view kGlobalUsage =
-    "usage: ayni [--server HOST:PORT] [--key-file FILE] [--json|--csv] [--timeout SECONDS] "
-    "COMMAND ...  (ayni --help lists the commands)";
+    "usage: ayni [--server HOST:PORT] [--tls-ca FILE [--tls-server-name NAME]] [--key-file FILE] "
+    "[--json|--csv] [--timeout SECONDS] COMMAND ...  (ayni --help lists the commands)";
 
 Status Usage(const std::string& what, std::string_view usage_line) {
   std::string m = what;
@@ -521,7 +521,7 @@ std::string HexOf(const uint8_t* data, size_t n) {
   return s;
 }
 
-Status CheckServerAddress(std::string_view server) {
+Status CheckServerAddress(std::string_view server, bool tls) {
   std::string_view host;
   std::string_view port;
   if (!server.empty() && server.front() == '[') {
@@ -546,6 +546,7 @@ Status CheckServerAddress(std::string_view server) {
     return Status::InvalidArgument("--server must be HOST:PORT with a port 1 … 65535, got \"" +
                                    std::string(server) + "\"");
   }
+  if (tls) return Status::Ok();
   bool loopback = host == "localhost" || host == "::1";
   if (!loopback && host.substr(0, 4) == "127.") {
     // 127.a.b.c with three numeric parts ≤ 255.
@@ -565,8 +566,9 @@ Status CheckServerAddress(std::string_view server) {
   if (!loopback) {
     return Status::FailedPrecondition(
         "refusing to talk to " + std::string(host) +
-        " in plaintext: only loopback addresses (127.0.0.1, ::1, localhost) are allowed until "
-        "TLS is supported");
+        " in plaintext: only loopback addresses (127.0.0.1, ::1, localhost) are allowed "
+        "without TLS; pass --tls-ca FILE (or set AYNI_TLS_CA) with the CA that signed the "
+        "server's certificate (TLS)");
   }
   return Status::Ok();
 }
@@ -575,7 +577,10 @@ std::string UsageText() {
   std::string s(kGlobalUsage);
   s += "\n\nglobal options: --server HOST:PORT (or AYNI_SERVER; default ";
   s += kDefaultServer;
-  s += "), --key-file FILE (or AYNI_KEY), --json, --csv (list commands), --timeout SECONDS\n"
+  s += "), --tls-ca FILE (or AYNI_TLS_CA: TLS, trusting that CA; without it plaintext to "
+       "loopback only), --tls-server-name NAME (the name in the server's certificate, when "
+       "not the host dialled), --key-file FILE (or AYNI_KEY), --json, --csv (list commands), "
+       "--timeout SECONDS\n"
        "state-changing commands take --request-id HEX32 to retry exactly once\n\ncommands:\n";
   for (const Spec& spec : Specs()) {
     s += "  ayni ";
@@ -587,14 +592,17 @@ std::string UsageText() {
   return s;
 }
 
-Result<Invocation> ParseArgs(const std::vector<std::string>& args, std::string_view env_server) {
+Result<Invocation> ParseArgs(const std::vector<std::string>& args, std::string_view env_server,
+                             std::string_view env_tls_ca) {
   Invocation inv;
   inv.global.server = env_server.empty() ? std::string(kDefaultServer) : std::string(env_server);
+  inv.global.tls_ca = std::string(env_tls_ca);
 
   // Global options may appear anywhere. Options needing a value take the next argument
   // when not written --opt=value, and which options those are depends on the command, so
   // find the command words first (skipping global options and their values).
-  static const std::set<std::string> kGlobalValue = {"--server", "--key-file", "--timeout"};
+  static const std::set<std::string> kGlobalValue = {"--server", "--key-file", "--timeout",
+                                                     "--tls-ca", "--tls-server-name"};
   static const std::set<std::string> kGlobalFlag = {"--json", "--csv", "--help"};
   std::vector<std::string> positional;
   bool only_positionals = false;
@@ -689,6 +697,17 @@ Result<Invocation> ParseArgs(const std::vector<std::string>& args, std::string_v
   if (auto it = opts.find("--key-file"); it != opts.end()) {
     if (it->second.empty()) return GlobalUsage("--key-file must not be empty");
     inv.global.key_file = it->second;
+  }
+  if (auto it = opts.find("--tls-ca"); it != opts.end()) {
+    if (it->second.empty()) return GlobalUsage("--tls-ca must not be empty");
+    inv.global.tls_ca = it->second;
+  }
+  if (auto it = opts.find("--tls-server-name"); it != opts.end()) {
+    if (it->second.empty()) return GlobalUsage("--tls-server-name must not be empty");
+    if (inv.global.tls_ca.empty()) {
+      return GlobalUsage("--tls-server-name needs TLS: pass --tls-ca FILE or set AYNI_TLS_CA");
+    }
+    inv.global.tls_server_name = it->second;
   }
   if (auto it = opts.find("--timeout"); it != opts.end()) {
     auto v = ParseU64(it->second);

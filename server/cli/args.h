@@ -91,6 +91,12 @@ enum class OutputFormat { kTable, kJson, kCsv };
 struct GlobalOptions {
   std::string server;    // HOST:PORT; --server, else AYNI_SERVER, else kDefaultServer
   std::string key_file;  // --key-file; empty = the AYNI_KEY environment variable
+  // --tls-ca, else AYNI_TLS_CA: PEM root CA(s) the server's certificate must chain to.
+  // Set = TLS to any host; empty = plaintext, to loopback only.
+  std::string tls_ca;
+  // --tls-server-name (needs TLS): the name checked in the server's certificate when it
+  // differs from the host dialled; empty = that host.
+  std::string tls_server_name;
   OutputFormat format = OutputFormat::kTable;
   int timeout_s = 30;  // per RPC deadline
 };
@@ -103,10 +109,12 @@ struct Invocation {
   bool help = false;  // --help / help: print the usage text, exit 0
 };
 
-// Parses argv[1..] (without the program name). `env_server` is AYNI_SERVER or empty.
+// Parses argv[1..] (without the program name). `env_server` is AYNI_SERVER or empty,
+// `env_tls_ca` AYNI_TLS_CA or empty (flags win over both).
 // INVALID_ARGUMENT on a usage error: the message says what is wrong and ends with the
 // command's usage line (or the general one).
-Result<Invocation> ParseArgs(const std::vector<std::string>& args, std::string_view env_server);
+Result<Invocation> ParseArgs(const std::vector<std::string>& args, std::string_view env_server,
+                             std::string_view env_tls_ca = {});
 
 // Every command's usage line, for `ayni --help`.
 std::string UsageText();
@@ -119,9 +127,9 @@ bool IsDecimalSyntax(std::string_view text);
 std::optional<RequestIdBytes> ParseRequestIdHex(std::string_view hex);
 std::string HexOf(const uint8_t* data, size_t n);
 
-// Plaintext is allowed only to loopback: 127.0.0.0/8, ::1, localhost. Splits HOST:PORT
-// ("[::1]:7443" for IPv6). INVALID_ARGUMENT for a malformed address,
-// FAILED_PRECONDITION for a non-loopback host (TLS does not exist yet).
-Status CheckServerAddress(std::string_view server);
+// Splits HOST:PORT ("[::1]:7443" for IPv6): INVALID_ARGUMENT for a malformed address.
+// Plaintext (`tls` false) is allowed only to loopback: 127.0.0.0/8, ::1, localhost;
+// FAILED_PRECONDITION for another host, saying how to use TLS. With TLS any host is fine.
+Status CheckServerAddress(std::string_view server, bool tls = false);
 
 }  // namespace ayni::cli

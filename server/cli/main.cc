@@ -1,6 +1,7 @@
 // `ayni`: the admin CLI (SPEC §7). A gRPC client only: it holds no database credentials.
 // Parses the command line, reads the API key (--key-file or AYNI_KEY; never printed),
-// opens a plaintext channel to a loopback server and runs one command.
+// opens a channel and runs one command. The channel is TLS when --tls-ca (or AYNI_TLS_CA)
+// names the CA to trust, else plaintext, which is allowed to a loopback server only.
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <sodium.h>
@@ -26,7 +27,7 @@ const char* Env(const char* name) {
 int main(int argc, char** argv) {
   using namespace ayni::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
-  auto inv = ParseArgs(args, Env("AYNI_SERVER"));
+  auto inv = ParseArgs(args, Env("AYNI_SERVER"), Env("AYNI_TLS_CA"));
   if (!inv.ok()) {
     // Scripts that asked for JSON get one object even for a usage error.
     for (const auto& a : args) {
@@ -46,7 +47,8 @@ int main(int argc, char** argv) {
     std::cout << UsageText();
     return kExitOk;
   }
-  if (ayni::Status s = CheckServerAddress(inv->global.server); !s.ok()) {
+  const bool tls = !inv->global.tls_ca.empty();
+  if (ayni::Status s = CheckServerAddress(inv->global.server, tls); !s.ok()) {
     std::cerr << "ayni: " << s.message() << '\n';
     return kExitUsage;
   }
@@ -82,8 +84,26 @@ int main(int argc, char** argv) {
     return kExitLocal;
   }
 
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  grpc::ChannelArguments channel_args;
+  if (tls) {
+    std::ifstream f(inv->global.tls_ca);
+    std::ostringstream ca;
+    ca << f.rdbuf();
+    if (!f || ca.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      std::cerr << "ayni: cannot read a PEM CA certificate from " << inv->global.tls_ca << '\n';
+      return kExitLocal;
+    }
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ca.str();
+    credentials = grpc::SslCredentials(ssl);
+    if (!inv->global.tls_server_name.empty()) {
+      channel_args.SetSslTargetNameOverride(inv->global.tls_server_name);
+    }
+  }
+
   RunContext ctx;
-  ctx.channel = grpc::CreateChannel(inv->global.server, grpc::InsecureChannelCredentials());
+  ctx.channel = grpc::CreateCustomChannel(inv->global.server, credentials, channel_args);
   ctx.token = *token;
   ctx.global = inv->global;
   ctx.out = &std::cout;

@@ -334,11 +334,49 @@ TEST(ArgsTest, ServerAddressLoopbackOnly) {
     Status s = CheckServerAddress(remote);
     EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << remote;
     EXPECT_NE(s.message().find("TLS"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("--tls-ca FILE (or set AYNI_TLS_CA)"), std::string::npos)
+        << s.message();
+    // With TLS any host is fine.
+    EXPECT_TRUE(CheckServerAddress(remote, /*tls=*/true).ok()) << remote;
   }
   for (const char* bad : {"127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:70000", ":7443",
                           "::1:7443", "[::1]7443", "127.0.0.1:x"}) {
     EXPECT_EQ(CheckServerAddress(bad).code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(CheckServerAddress(bad, /*tls=*/true).code(), StatusCode::kInvalidArgument) << bad;
   }
+}
+
+TEST(ArgsTest, TlsCaFromFlagOrEnvironmentAndServerNameOverride) {
+  Invocation i = Parse("bank list");
+  EXPECT_EQ(i.global.tls_ca, "");
+  EXPECT_EQ(i.global.tls_server_name, "");
+
+  auto r = ParseArgs(Split("--tls-ca /etc/ayni/ca.pem bank list"), "", "");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->global.tls_ca, "/etc/ayni/ca.pem");
+
+  r = ParseArgs(Split("bank list"), "", "/env/ca.pem");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->global.tls_ca, "/env/ca.pem");
+
+  r = ParseArgs(Split("bank list --tls-ca=/flag/ca.pem --tls-server-name ayni.example"), "",
+                "/env/ca.pem");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->global.tls_ca, "/flag/ca.pem");  // the flag wins
+  EXPECT_EQ(r->global.tls_server_name, "ayni.example");
+  EXPECT_EQ(r->command.verb, Verb::kBankList);
+
+  r = ParseArgs(Split("--tls-server-name ayni.example bank list"), "", "");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("--tls-server-name needs TLS"), std::string::npos)
+      << r.status().message();
+  r = ParseArgs({"--tls-ca=", "bank", "list"}, "", "");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("--tls-ca must not be empty"), std::string::npos);
+  r = ParseArgs({"--tls-ca", "a.pem", "--tls-server-name=", "bank", "list"}, "", "");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("--tls-server-name must not be empty"), std::string::npos);
+  EXPECT_NE(UsageText().find("--tls-ca FILE"), std::string::npos);
 }
 
 }  // namespace
