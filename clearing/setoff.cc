@@ -1,5 +1,17 @@
 #include "clearing/setoff.h"
 
+// LEMON 1.3's compile-time concept checks, compiled in unless NDEBUG is defined, instantiate
+// std::allocator::construct, which C++20 removed. They check nothing at run time, so they are
+// compiled out for LEMON alone; LEMON's run-time assertions (lemon/assert.h) stay as they are.
+// concept_check.h includes nothing else, and its include guard keeps this definition.
+#ifdef NDEBUG
+#include <lemon/concept_check.h>
+#else
+#define NDEBUG
+#include <lemon/concept_check.h>
+#undef NDEBUG
+#endif
+
 #include <lemon/connectivity.h>
 #include <lemon/maps.h>
 #include <lemon/network_simplex.h>
