@@ -90,12 +90,17 @@ struct Sums {
   Int128 receivable = 0, payable = 0;
 };
 
+// Position indices (in `keys`) of an invoice's debtor and creditor.
+struct Ends {
+  size_t debtor, creditor;
+};
+
 // The dense minimum-cost-flow problem of one currency: `order` holds the indices of its
 // invoices sorted by id, `first_position` the index of its first firm in `keys`. Writes the
 // remainder of every invoice of the currency into `remainder`.
-void SolveCurrency(std::span<const Invoice> invoices, std::span<const size_t> order,
-                   const std::vector<PositionKey>& keys, size_t first_position,
-                   size_t firm_count, std::vector<int64_t>& remainder, size_t& solver_invoices) {
+void SolveCurrency(std::span<const Invoice> invoices, std::span<const Ends> positions,
+                   std::span<const size_t> order, size_t first_position, size_t firm_count,
+                   std::vector<int64_t>& remainder, size_t& solver_invoices) {
   // The whole invoice graph of the currency, for its strongly connected components.
   Graph all;
   all.reserveNode(static_cast<int>(firm_count));
@@ -104,10 +109,8 @@ void SolveCurrency(std::span<const Invoice> invoices, std::span<const size_t> or
   std::vector<std::pair<int, int>> ends;  // (debtor node, creditor node) per order entry
   ends.reserve(order.size());
   for (size_t i : order) {
-    const Invoice& inv = invoices[i];
-    const int d = static_cast<int>(PositionIndex(keys, inv.currency, inv.debtor) - first_position);
-    const int c =
-        static_cast<int>(PositionIndex(keys, inv.currency, inv.creditor) - first_position);
+    const int d = static_cast<int>(positions[i].debtor - first_position);
+    const int c = static_cast<int>(positions[i].creditor - first_position);
     ends.push_back({d, c});
     all.addArc(all.nodeFromId(d), all.nodeFromId(c));
   }
@@ -165,11 +168,14 @@ Result<SetoffResult> ComputeSetoff(std::span<const Invoice> invoices) {
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
 
+  std::vector<Ends> positions(invoices.size());
   std::vector<Sums> sums(keys.size());
   for (size_t i = 0; i < invoices.size(); ++i) {
     const Invoice& inv = invoices[i];
-    Sums& d = sums[PositionIndex(keys, inv.currency, inv.debtor)];
-    Sums& c = sums[PositionIndex(keys, inv.currency, inv.creditor)];
+    positions[i] = {PositionIndex(keys, inv.currency, inv.debtor),
+                    PositionIndex(keys, inv.currency, inv.creditor)};
+    Sums& d = sums[positions[i].debtor];
+    Sums& c = sums[positions[i].creditor];
     d.payable += inv.amount.minor();
     c.receivable += inv.amount.minor();
     if (!FitsInt64(d.payable) || !FitsInt64(c.receivable)) {
@@ -216,7 +222,7 @@ Result<SetoffResult> ComputeSetoff(std::span<const Invoice> invoices) {
     totals.currency = currency;
     totals.invoices = end - begin;
     totals.gross = Amount(static_cast<int64_t>(gross));
-    SolveCurrency(invoices, std::span<const size_t>(order).subspan(begin, end - begin), keys,
+    SolveCurrency(invoices, positions, std::span<const size_t>(order).subspan(begin, end - begin),
                   first_position, last_position - first_position, remainder,
                   totals.solver_invoices);
 
@@ -229,8 +235,8 @@ Result<SetoffResult> ComputeSetoff(std::span<const Invoice> invoices) {
       const int64_t r = remainder[order[k]];
       AYNI_CHECK(r >= 0 && r <= inv.amount.minor());
       remaining += r;
-      net_after[PositionIndex(keys, currency, inv.creditor) - first_position] += r;
-      net_after[PositionIndex(keys, currency, inv.debtor) - first_position] -= r;
+      net_after[positions[order[k]].creditor - first_position] += r;
+      net_after[positions[order[k]].debtor - first_position] -= r;
     }
     Int128 net_balance = 0;
     for (size_t p = first_position; p < last_position; ++p) {
