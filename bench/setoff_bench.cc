@@ -43,8 +43,8 @@ void BM_Setoff(benchmark::State& state) {
   state.counters["solver_invoices"] = static_cast<double>(totals.solver_invoices);
   state.counters["gross"] = static_cast<double>(totals.gross.minor());
   state.counters["set_off"] = static_cast<double>(totals.set_off.minor());
-  state.counters["set_off_pct"] =
-      100.0 * static_cast<double>(totals.set_off.minor()) / static_cast<double>(totals.gross.minor());
+  state.counters["set_off_pct"] = 100.0 * static_cast<double>(totals.set_off.minor()) /
+                                  static_cast<double>(totals.gross.minor());
   state.SetItemsProcessed(state.iterations() * invoices);
 }
 BENCHMARK(BM_Setoff)

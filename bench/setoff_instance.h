@@ -49,7 +49,8 @@ inline std::vector<Invoice> SetoffInstance(int firms, int invoices, uint64_t see
   for (int n = 0; n < invoices; ++n) {
     const int debtor = static_cast<int>(uniform(0, firms - 1));
     const std::vector<int>& from = suppliers[debtor];
-    const int creditor = from[static_cast<size_t>(uniform(0, static_cast<int64_t>(from.size()) - 1))];
+    const int creditor =
+        from[static_cast<size_t>(uniform(0, static_cast<int64_t>(from.size()) - 1))];
     int64_t p = 1;
     for (int64_t d = uniform(1, 6); d > 1; --d) p *= 10;  // 10^(digits−1)
     const int64_t amount = std::min(uniform(p, 10 * p - 1), kSetoffAmountMax);

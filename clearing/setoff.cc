@@ -145,9 +145,7 @@ void SolveCurrency(std::span<const Invoice> invoices, std::span<const Ends> posi
     supply[g.target(arc)] -= a;
   }
   Solver solver(g);
-  solver.upperMap(upper)
-      .costMap(lemon::ConstMap<Graph::Arc, long long>(1))
-      .supplyMap(supply);
+  solver.upperMap(upper).costMap(lemon::ConstMap<Graph::Arc, long long>(1)).supplyMap(supply);
   // f = a is feasible and costs are bounded, so an optimum always exists.
   const Solver::ProblemType outcome = solver.run();
   AYNI_CHECK(outcome == Solver::OPTIMAL);
@@ -181,10 +179,10 @@ Result<SetoffResult> ComputeSetoff(std::span<const Invoice> invoices) {
     if (!FitsInt64(d.payable) || !FitsInt64(c.receivable)) {
       const bool payable = !FitsInt64(d.payable);
       const MemberId firm = payable ? inv.debtor : inv.creditor;
-      return Status::InvalidArgument(
-          Name(inv, i) + ": firm " + std::to_string(firm.value()) + "'s gross " +
-          (payable ? "payable" : "receivable") + " in currency " +
-          std::to_string(inv.currency.value()) + " overflows int64");
+      return Status::InvalidArgument(Name(inv, i) + ": firm " + std::to_string(firm.value()) +
+                                     "'s gross " + (payable ? "payable" : "receivable") +
+                                     " in currency " + std::to_string(inv.currency.value()) +
+                                     " overflows int64");
     }
   }
 
@@ -211,8 +209,8 @@ Result<SetoffResult> ComputeSetoff(std::span<const Invoice> invoices) {
       ++end;
     }
     if (!FitsInt64(gross)) {
-      return Status::InvalidArgument("gross debt in currency " +
-                                     std::to_string(currency.value()) + " overflows int64");
+      return Status::InvalidArgument("gross debt in currency " + std::to_string(currency.value()) +
+                                     " overflows int64");
     }
     size_t last_position = first_position;
     while (last_position < keys.size() && keys[last_position].first == currency.value()) {
@@ -243,10 +241,9 @@ Result<SetoffResult> ComputeSetoff(std::span<const Invoice> invoices) {
       const Int128 net = sums[p].receivable - sums[p].payable;
       AYNI_CHECK(net_after[p - first_position] == net);
       if (net > 0) net_balance += net;
-      result.positions.push_back({currency, MemberId(keys[p].second),
-                                  Amount(static_cast<int64_t>(sums[p].receivable)),
-                                  Amount(static_cast<int64_t>(sums[p].payable)),
-                                  Amount(static_cast<int64_t>(net))});
+      result.positions.push_back(
+          {currency, MemberId(keys[p].second), Amount(static_cast<int64_t>(sums[p].receivable)),
+           Amount(static_cast<int64_t>(sums[p].payable)), Amount(static_cast<int64_t>(net))});
     }
     // Remaining debt covers at least every net creditor's position.
     AYNI_CHECK(remaining >= net_balance && remaining <= gross);
@@ -280,8 +277,8 @@ Result<MutualCreditPlan> PlanMutualCredit(CurrencyId currency, std::span<const I
     const SetoffNotice& n = setoff.notices[i];
     if (n.invoice != invoices[i].id || n.set_off.negative() || n.remainder.negative() ||
         n.set_off.CheckedAdd(n.remainder) != invoices[i].amount) {
-      return Status::InvalidArgument("set-off notice #" + std::to_string(i) +
-                                     " does not match " + Name(invoices[i], i));
+      return Status::InvalidArgument("set-off notice #" + std::to_string(i) + " does not match " +
+                                     Name(invoices[i], i));
     }
   }
 
@@ -300,8 +297,8 @@ Result<MutualCreditPlan> PlanMutualCredit(CurrencyId currency, std::span<const I
     if (h.up && h.up->negative()) {
       return Status::InvalidArgument(who + ": up headroom is negative");
     }
-    rooms.push_back({h.member, h.down.minor(),
-                     h.up ? std::optional<Int128>(h.up->minor()) : std::nullopt});
+    rooms.push_back(
+        {h.member, h.down.minor(), h.up ? std::optional<Int128>(h.up->minor()) : std::nullopt});
   }
   std::sort(rooms.begin(), rooms.end(),
             [](const Room& x, const Room& y) { return x.member < y.member; });

@@ -76,9 +76,9 @@ struct CurrencySetoff {
 };
 
 struct SetoffResult {
-  std::vector<SetoffNotice> notices;        // notices[i] is for invoices[i]
-  std::vector<CurrencySetoff> currencies;   // one per currency present, by id
-  std::vector<FirmPosition> positions;      // one per (currency, firm) present, by ids
+  std::vector<SetoffNotice> notices;       // notices[i] is for invoices[i]
+  std::vector<CurrencySetoff> currencies;  // one per currency present, by id
+  std::vector<FirmPosition> positions;     // one per (currency, firm) present, by ids
 };
 
 // Refuses (INVALID_ARGUMENT, naming the invoice and what is wrong) more than
@@ -109,9 +109,9 @@ struct MutualCreditPayment {
 struct MutualCreditPlan {
   std::vector<MutualCreditPayment> payments;  // in invoice order
   // Net internal debt in the circle's currency over the invoices of that currency.
-  Amount debt_before;              // Σ amounts
-  Amount debt_after_setoff;        // Σ remainders
-  Amount debt_after_mutual_credit; // Σ remainders − Σ payments
+  Amount debt_before;               // Σ amounts
+  Amount debt_after_setoff;         // Σ remainders
+  Amount debt_after_mutual_credit;  // Σ remainders − Σ payments
 };
 
 // Plans payments for the invoices in `currency` (the circle's mutual-credit currency), given

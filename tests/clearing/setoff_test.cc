@@ -70,8 +70,7 @@ std::string SeedNote() { return "AYNI_SEED=" + std::to_string(kSeed); }
 // Checks, with arithmetic of its own, what must hold for every run: one notice per
 // invoice, 0 ≤ set off ≤ amount, set off + remainder = amount, no net position changes,
 // positions and totals as stated. Returns Σ remainders per currency.
-std::map<uint64_t, int64_t> CheckRun(const std::vector<Invoice>& invoices,
-                                     const SetoffResult& r) {
+std::map<uint64_t, int64_t> CheckRun(const std::vector<Invoice>& invoices, const SetoffResult& r) {
   std::map<uint64_t, int64_t> remaining, gross;
   std::map<std::pair<uint64_t, uint64_t>, int64_t> before, after, receivable, payable;
   EXPECT_EQ(r.notices.size(), invoices.size());
@@ -103,11 +102,10 @@ std::map<uint64_t, int64_t> CheckRun(const std::vector<Invoice>& invoices,
     EXPECT_EQ(p.receivable.minor(), receivable[key]);
     EXPECT_EQ(p.payable.minor(), payable[key]);
   }
-  EXPECT_TRUE(std::is_sorted(r.positions.begin(), r.positions.end(),
-                             [](const FirmPosition& x, const FirmPosition& y) {
-                               return std::make_pair(x.currency, x.firm) <
-                                      std::make_pair(y.currency, y.firm);
-                             }));
+  EXPECT_TRUE(std::is_sorted(
+      r.positions.begin(), r.positions.end(), [](const FirmPosition& x, const FirmPosition& y) {
+        return std::make_pair(x.currency, x.firm) < std::make_pair(y.currency, y.firm);
+      }));
   EXPECT_EQ(r.currencies.size(), gross.size());
   for (const CurrencySetoff& t : r.currencies) {
     const uint64_t c = t.currency.value();
@@ -138,8 +136,8 @@ TEST(Setoff, ThreeCycleIsFullyCleared) {
   const SetoffResult r = Solve(inv);
   ExpectNotices(inv, r, {{100, 0}, {100, 0}, {100, 0}});
   ASSERT_EQ(r.currencies.size(), 1u);
-  EXPECT_EQ(r.currencies[0], (CurrencySetoff{CurrencyId(1), 3, 3, Amount(300), Amount(300),
-                                             Amount(0), Amount(0)}));
+  EXPECT_EQ(r.currencies[0],
+            (CurrencySetoff{CurrencyId(1), 3, 3, Amount(300), Amount(300), Amount(0), Amount(0)}));
   ASSERT_EQ(r.positions.size(), 3u);
   EXPECT_EQ(r.positions[0],
             (FirmPosition{CurrencyId(1), MemberId(1), Amount(100), Amount(100), Amount(0)}));
@@ -211,9 +209,8 @@ TEST(Setoff, OverlappingCyclesShareAnInvoicesCapacity) {
 TEST(Setoff, TwoCurrenciesAreSolvedIndependently) {
   // Currency 1: a 3-cycle, fully cleared. Currency 2: the same firms, a cycle broken in
   // currency 2 and closed only by an invoice in currency 1, so nothing clears there.
-  const std::vector<Invoice> inv = {Inv(1, 1, 2, 40, 1), Inv(2, 2, 3, 40, 1),
-                                    Inv(3, 3, 1, 40, 1), Inv(4, 2, 1, 25, 2),
-                                    Inv(5, 3, 2, 25, 2), Inv(6, 1, 3, 30, 1)};
+  const std::vector<Invoice> inv = {Inv(1, 1, 2, 40, 1), Inv(2, 2, 3, 40, 1), Inv(3, 3, 1, 40, 1),
+                                    Inv(4, 2, 1, 25, 2), Inv(5, 3, 2, 25, 2), Inv(6, 1, 3, 30, 1)};
   const SetoffResult r = Solve(inv);
   // In currency 1, 1→3 (30) and 3→1 (40) also form a 2-cycle. Nets are 1: −30, 2: 0,
   // 3: +30; the least that can remain is 30, only on 1→3 (through 1→2→3 it would count
@@ -222,8 +219,8 @@ TEST(Setoff, TwoCurrenciesAreSolvedIndependently) {
   ASSERT_EQ(r.currencies.size(), 2u);
   EXPECT_EQ(r.currencies[0], (CurrencySetoff{CurrencyId(1), 4, 4, Amount(150), Amount(120),
                                              Amount(30), Amount(30)}));
-  EXPECT_EQ(r.currencies[1], (CurrencySetoff{CurrencyId(2), 2, 0, Amount(50), Amount(0),
-                                             Amount(50), Amount(25)}));
+  EXPECT_EQ(r.currencies[1],
+            (CurrencySetoff{CurrencyId(2), 2, 0, Amount(50), Amount(0), Amount(50), Amount(25)}));
   EXPECT_EQ(r.notices[3], (SetoffNotice{Id(4), Amount(0), Amount(25)}));
   EXPECT_EQ(r.notices[4], (SetoffNotice{Id(5), Amount(0), Amount(25)}));
   ASSERT_EQ(r.positions.size(), 6u);  // three firms in each currency
@@ -235,7 +232,7 @@ TEST(Setoff, TwoCurrenciesAreSolvedIndependently) {
 TEST(Setoff, BridgeBetweenComponentsStaysWhole) {
   // Two 3-cycles {1,2,3} and {4,5,6}, joined by 3→4 (1000): the bridge lies on no cycle,
   // so it never enters the solver and is never set off, however large.
-  const std::vector<Invoice> inv = {Inv(1, 1, 2, 9), Inv(2, 2, 3, 9),  Inv(3, 3, 1, 9),
+  const std::vector<Invoice> inv = {Inv(1, 1, 2, 9),    Inv(2, 2, 3, 9), Inv(3, 3, 1, 9),
                                     Inv(4, 3, 4, 1000), Inv(5, 4, 5, 4), Inv(6, 5, 6, 4),
                                     Inv(7, 6, 4, 6)};
   const SetoffResult r = Solve(inv);
@@ -304,15 +301,20 @@ TEST(Setoff, RefusesBadInput) {
       {"self-invoice", {Inv(1, 3, 3, 5)}, "same firm 3"},
       {"zero amount", {Inv(1, 1, 2, 0)}, "amount must be > 0, got 0"},
       {"negative amount", {Inv(1, 1, 2, -4)}, "amount must be > 0, got -4"},
-      {"duplicate id", {Inv(7, 1, 2, 5), Inv(8, 2, 3, 5), Inv(7, 3, 1, 5)},
+      {"duplicate id",
+       {Inv(7, 1, 2, 5), Inv(8, 2, 3, 5), Inv(7, 3, 1, 5)},
        "invoice #2 (id " + Id(7).ToHex() + "): id repeats invoice #0"},
-      {"duplicate id, other currency", {Inv(7, 1, 2, 5, 1), Inv(7, 1, 2, 5, 2)},
+      {"duplicate id, other currency",
+       {Inv(7, 1, 2, 5, 1), Inv(7, 1, 2, 5, 2)},
        "id repeats invoice #0"},
-      {"payable overflows", {Inv(1, 1, 2, half), Inv(2, 1, 3, half)},
+      {"payable overflows",
+       {Inv(1, 1, 2, half), Inv(2, 1, 3, half)},
        "firm 1's gross payable in currency 1 overflows int64"},
-      {"receivable overflows", {Inv(1, 2, 1, half), Inv(2, 3, 1, half, 1)},
+      {"receivable overflows",
+       {Inv(1, 2, 1, half), Inv(2, 3, 1, half, 1)},
        "firm 1's gross receivable in currency 1 overflows int64"},
-      {"currency gross overflows", {Inv(1, 1, 2, half), Inv(2, 3, 4, half, 1)},
+      {"currency gross overflows",
+       {Inv(1, 1, 2, half), Inv(2, 3, 4, half, 1)},
        "gross debt in currency 1 overflows int64"},
   };
   for (const RefusalCase& c : cases) {
@@ -320,8 +322,7 @@ TEST(Setoff, RefusesBadInput) {
     const Result<SetoffResult> r = ComputeSetoff(c.invoices);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(r.status().message().find(c.message_part), std::string::npos)
-        << r.status().message();
+    EXPECT_NE(r.status().message().find(c.message_part), std::string::npos) << r.status().message();
   }
 }
 
@@ -436,9 +437,8 @@ TEST(MutualCredit, PaysOnlyRemaindersInTheCircleCurrencyBetweenMembers) {
   // Currency 5 holds an unequal 3-cycle (remainders 50, 20, 0) and an invoice to firm 9,
   // not a circle member; currency 6 an invoice between members.
   const CurrencyId mc(5);
-  const std::vector<Invoice> inv = {Inv(1, 1, 2, 100, 5), Inv(2, 2, 3, 70, 5),
-                                    Inv(3, 3, 1, 50, 5),  Inv(4, 1, 9, 10, 5),
-                                    Inv(5, 2, 1, 10, 6)};
+  const std::vector<Invoice> inv = {Inv(1, 1, 2, 100, 5), Inv(2, 2, 3, 70, 5), Inv(3, 3, 1, 50, 5),
+                                    Inv(4, 1, 9, 10, 5), Inv(5, 2, 1, 10, 6)};
   const SetoffResult s = Solve(inv);
   const MutualCreditPlan p = Plan(mc, inv, s, {Room(1, 1000), Room(2, 1000), Room(3, 1000)});
   ASSERT_EQ(p.payments.size(), 2u);
@@ -469,7 +469,10 @@ TEST(MutualCredit, RefusesBadInput) {
       {"zero member", CurrencyId(5), &s, {Room(0, 1)}, "member id zero"},
       {"negative down", CurrencyId(5), &s, {Room(1, -1)}, "member 1: down headroom is negative"},
       {"negative up", CurrencyId(5), &s, {Room(1, 1, -1)}, "member 1: up headroom is negative"},
-      {"repeated member", CurrencyId(5), &s, {Room(2, 1), Room(1, 1), Room(2, 3)},
+      {"repeated member",
+       CurrencyId(5),
+       &s,
+       {Room(2, 1), Room(1, 1), Room(2, 3)},
        "headroom repeats member 2"},
   };
   for (const Case& c : cases) {
@@ -477,8 +480,7 @@ TEST(MutualCredit, RefusesBadInput) {
     const Result<MutualCreditPlan> r = PlanMutualCredit(c.currency, inv, *c.setoff, c.headroom);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(r.status().message().find(c.message_part), std::string::npos)
-        << r.status().message();
+    EXPECT_NE(r.status().message().find(c.message_part), std::string::npos) << r.status().message();
   }
 }
 
