@@ -49,11 +49,10 @@ size_t PositionIndex(const std::vector<PositionKey>& keys, CurrencyId c, MemberI
   return static_cast<size_t>(it - keys.begin());
 }
 
-Status ValidateEach(std::span<const Invoice> invoices) {
-  if (invoices.size() > kSetoffInvoicesMax) {
-    return Status::InvalidArgument("a set-off run takes at most " +
-                                   std::to_string(kSetoffInvoicesMax) + " invoices, got " +
-                                   std::to_string(invoices.size()));
+Status ValidateEach(std::span<const Invoice> invoices, size_t invoices_max) {
+  if (invoices.size() > invoices_max) {
+    return Status::InvalidArgument("a set-off run takes at most " + std::to_string(invoices_max) +
+                                   " invoices, got " + std::to_string(invoices.size()));
   }
   for (size_t i = 0; i < invoices.size(); ++i) {
     const Invoice& inv = invoices[i];
@@ -154,8 +153,9 @@ void SolveCurrency(std::span<const Invoice> invoices, std::span<const Ends> posi
 
 }  // namespace
 
-Result<SetoffResult> ComputeSetoff(std::span<const Invoice> invoices) {
-  if (Status s = ValidateEach(invoices); !s.ok()) return s;
+Result<SetoffResult> ComputeSetoff(std::span<const Invoice> invoices, size_t invoices_max) {
+  AYNI_CHECK(invoices_max <= kSetoffInvoicesMax);
+  if (Status s = ValidateEach(invoices, invoices_max); !s.ok()) return s;
 
   std::vector<PositionKey> keys;
   keys.reserve(2 * invoices.size());

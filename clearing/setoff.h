@@ -31,6 +31,7 @@
 
 #include "clearing/amount.h"
 #include "clearing/ids.h"
+#include "clearing/limits.h"
 #include "clearing/status.h"
 
 namespace ayni {
@@ -82,10 +83,12 @@ struct SetoffResult {
 };
 
 // Refuses (INVALID_ARGUMENT, naming the invoice and what is wrong) more than
-// kSetoffInvoicesMax invoices, a zero invoice id, a repeated id, a zero firm or currency
-// id, a self-invoice, a non-positive amount, and any firm's gross payable or receivable,
-// or any currency's gross, beyond int64.
-Result<SetoffResult> ComputeSetoff(std::span<const Invoice> invoices);
+// `invoices_max` invoices, a zero invoice id, a repeated id, a zero firm or currency id, a
+// self-invoice, a non-positive amount, and any firm's gross payable or receivable, or any
+// currency's gross, beyond int64. A caller may run with a lower `invoices_max` than
+// kSetoffInvoicesMax (a deployment's own bound); never a higher one.
+Result<SetoffResult> ComputeSetoff(std::span<const Invoice> invoices,
+                                   size_t invoices_max = kSetoffInvoicesMax);
 
 // ---- Mutual credit as liquidity ---------------------------------------------------------
 

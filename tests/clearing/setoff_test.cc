@@ -326,6 +326,16 @@ TEST(Setoff, RefusesBadInput) {
   }
 }
 
+TEST(Setoff, RefusesMoreInvoicesThanTheRunsBound) {
+  // kSetoffInvoicesMax itself is too large to build here; the same check with a lower bound.
+  const std::vector<Invoice> inv = {Inv(1, 1, 2, 5), Inv(2, 2, 3, 5), Inv(3, 3, 1, 5)};
+  const Result<SetoffResult> r = ComputeSetoff(inv, 2);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "a set-off run takes at most 2 invoices, got 3");
+  EXPECT_TRUE(ComputeSetoff(inv, 3).ok());
+}
+
 TEST(Setoff, SameSumsInDifferentCurrenciesDoNotOverflow) {
   // Firm 1's payables would overflow if currencies were mixed; they are not.
   const int64_t half = INT64_MAX / 2 + 1;
