@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -168,8 +169,10 @@ Result<SetoffResult> ComputeSetoff(std::span<const Invoice> invoices, size_t inv
 
   std::vector<Ends> positions(invoices.size());
   std::vector<Sums> sums(keys.size());
+  std::map<CurrencyId, Int128> gross_of;
   for (size_t i = 0; i < invoices.size(); ++i) {
     const Invoice& inv = invoices[i];
+    gross_of[inv.currency] += inv.amount.minor();
     positions[i] = {PositionIndex(keys, inv.currency, inv.debtor),
                     PositionIndex(keys, inv.currency, inv.creditor)};
     Sums& d = sums[positions[i].debtor];
@@ -182,6 +185,14 @@ Result<SetoffResult> ComputeSetoff(std::span<const Invoice> invoices, size_t inv
       return Status::InvalidArgument(Name(inv, i) + ": firm " + std::to_string(firm.value()) +
                                      "'s gross " + (payable ? "payable" : "receivable") +
                                      " in currency " + std::to_string(inv.currency.value()) +
+                                     " overflows int64");
+    }
+  }
+
+  // Everything is refused before anything is solved.
+  for (const auto& [currency, gross] : gross_of) {
+    if (!FitsInt64(gross)) {
+      return Status::InvalidArgument("gross debt in currency " + std::to_string(currency.value()) +
                                      " overflows int64");
     }
   }
@@ -203,15 +214,8 @@ Result<SetoffResult> ComputeSetoff(std::span<const Invoice> invoices, size_t inv
   for (size_t begin = 0; begin < order.size();) {
     const CurrencyId currency = invoices[order[begin]].currency;
     size_t end = begin;
-    Int128 gross = 0;
-    while (end < order.size() && invoices[order[end]].currency == currency) {
-      gross += invoices[order[end]].amount.minor();
-      ++end;
-    }
-    if (!FitsInt64(gross)) {
-      return Status::InvalidArgument("gross debt in currency " + std::to_string(currency.value()) +
-                                     " overflows int64");
-    }
+    while (end < order.size() && invoices[order[end]].currency == currency) ++end;
+    const Int128 gross = gross_of.at(currency);
     size_t last_position = first_position;
     while (last_position < keys.size() && keys[last_position].first == currency.value()) {
       ++last_position;

@@ -316,6 +316,9 @@ TEST(Setoff, RefusesBadInput) {
       {"currency gross overflows",
        {Inv(1, 1, 2, half), Inv(2, 3, 4, half, 1)},
        "gross debt in currency 1 overflows int64"},
+      {"second currency's gross overflows",
+       {Inv(1, 1, 2, 5, 1), Inv(2, 2, 1, 5, 1), Inv(3, 1, 2, half, 2), Inv(4, 3, 4, half, 2)},
+       "gross debt in currency 2 overflows int64"},
   };
   for (const RefusalCase& c : cases) {
     SCOPED_TRACE(c.name);
