@@ -7,17 +7,18 @@
 // minimises Σ f_e, and invoice e is set off by a_e − f_e. The cancelled part a − f is a
 // non-negative circulation, so it lies on cycles: an invoice between two different
 // strongly connected components of the invoice graph is never set off and stays out of
-// the solver. What is left is a min-cost flow problem, solved by LEMON's NetworkSimplex
-// (exact, integral: the optimum is optimal, not a heuristic).
+// the solver. What is left is a min-cost flow problem, solved by LEMON's NetworkSimplex in
+// exact integer arithmetic: the result is an optimum, not a heuristic's approximation.
 //
 // Mutual credit: after set-off, remainders between members of one circle, in the circle's
 // mutual-credit currency, may be paid with PAYMENT transfers as far as each member's credit
 // limit and ceiling allow. PlanMutualCredit plans those payments; posting them is the
 // ledger's job.
 //
-// Net internal debt (the figure the run reports, as in the published MTCS results SPEC §4
-// cites) is the debt still owed between member firms: Σ of invoice amounts before the run,
-// Σ of remainders after set-off, Σ of remainders less mutual-credit payments after that.
+// Net internal debt, as reported here (SPEC §4 quotes published results in these terms
+// without defining them), is the debt still owed between member firms: Σ of invoice amounts
+// before the run, Σ of remainders after set-off, Σ of remainders less mutual-credit
+// payments after that.
 // No set-off can bring it below Σ of the firms' positive net positions (`net_balance`).
 //
 // Pure functions, no shared state: thread-compatible. Deterministic: the same invoices,
