@@ -107,8 +107,12 @@ class WideId {
 
 struct RequestTag {};
 struct TransferTag {};
+struct InvoiceTag {};
 using RequestId = WideId<RequestTag>;
 using TransferId = WideId<TransferTag>;
+// Invoices are registered by member enterprises under an id of their choosing (idempotent
+// by id, like requests).
+using InvoiceId = WideId<InvoiceTag>;
 
 }  // namespace ayni
 

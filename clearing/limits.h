@@ -35,5 +35,8 @@ inline constexpr size_t kCirclesMax = 10'000;
 // National currency scale must be a power of ten; ISO 4217 currencies have 0–3 digits,
 // community currencies may use more, up to 10^9.
 inline constexpr int64_t kScaleMax = 1'000'000'000;
+// Invoices in one set-off run. LEMON indexes arcs with int, and the solver keeps about
+// 150 bytes per invoice: 10 M invoices is ≈ 1.5 GiB, 100× the SPEC §9 target of 100k.
+inline constexpr size_t kSetoffInvoicesMax = 10'000'000;
 
 }  // namespace ayni

@@ -9,6 +9,8 @@ packages=(
   clang-14 libclang-rt-14-dev
   # domain core
   libsodium-dev liblemon-dev
+  # set-off tests: GLPK solves the LP oracle (independent of LEMON)
+  libglpk-dev
   # server: gRPC + protobuf, PostgreSQL
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libpqxx-dev postgresql-15 postgresql-client-15
