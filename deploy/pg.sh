@@ -121,6 +121,7 @@ full_page_writes = on
 max_connections = 200                  # tests, concurrent clients, pgbench baseline
 shared_buffers = 256MB
 wal_buffers = 16MB
+wal_compression = lz4                  # smaller full-page images in the WAL
 max_wal_size = 2GB
 checkpoint_timeout = 15min
 logging_collector = off

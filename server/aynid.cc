@@ -240,6 +240,18 @@ int main(int argc, char** argv) {
   read_thread.Stop();
   audit_thread.Stop();
   writer.Stop();
+  const server::WriterStats st = writer.stats();
+  if (st.batches_committed > 0) {
+    const double n = static_cast<double>(st.batches_committed);
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "writer: %llu batches, %.1f commands a batch; per batch %.3f ms in memory, "
+                  "%.3f ms in PostgreSQL, %.3f ms answering",
+                  static_cast<unsigned long long>(st.batches_committed),
+                  static_cast<double>(st.commands_committed) / n, st.apply_ns / n / 1e6,
+                  st.append_ns / n / 1e6, st.deliver_ns / n / 1e6);
+    Log(line);
+  }
   Log("stopped");
   return 0;
 }

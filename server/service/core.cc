@@ -49,28 +49,26 @@ void Core::OnWriter(grpc::ServerUnaryReactor* r, ReadFn fn) const {
 
 void Core::Change(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key, std::string_view method,
                   TargetsFn targets, std::vector<Command> commands, FillFn fill) const {
-  // The commands move into the read function once; shared_ptr keeps std::function copyable.
-  auto cmds = std::make_shared<std::vector<Command>>(std::move(commands));
-  Writer* writer = ctx_.writer;
+  // Authorization runs in the writer's own pass, right before the commands apply: no
+  // extra trip through the writer's queue.
   const Ledger* ledger = ctx_.ledger;
-  OnWriter(r, [r, key, method, targets = std::move(targets), cmds, fill = std::move(fill), writer,
-               ledger](const Ledger& l) {
-    for (const auth::Target& t : targets(l)) {
-      if (auth::Decision d = auth::Authorize(key, method, t); !d.allowed()) {
-        Finish(r, d.status());
-        return;
-      }
-    }
-    writer->Submit(std::move(*cmds), [r, fill, ledger](std::vector<CommandResult> results) {
-      for (const CommandResult& c : results) {
-        if (!c.status.ok()) {
-          Finish(r, c.status);
-          return;
+  ctx_.writer->Submit(
+      std::move(commands),
+      [r, fill = std::move(fill), ledger](std::vector<CommandResult> results) {
+        for (const CommandResult& c : results) {
+          if (!c.status.ok()) {
+            Finish(r, c.status);
+            return;
+          }
         }
-      }
-      Finish(r, fill(*ledger, results));
-    });
-  });
+        Finish(r, fill(*ledger, results));
+      },
+      [key, method, targets = std::move(targets)](const Ledger& l) {
+        for (const auth::Target& t : targets(l)) {
+          if (auth::Decision d = auth::Authorize(key, method, t); !d.allowed()) return d.status();
+        }
+        return Status::Ok();
+      });
 }
 
 void Core::Authorized(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key,

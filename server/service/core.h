@@ -2,13 +2,14 @@
 // authorization target on the writer thread, authorize, submit to the writer, fill the
 // reply from the committed results, finish.
 //
-//   gRPC thread:    Authenticate (in-memory registry) → convert (server/api) →
-//   writer thread:  Read: targets from the ledger → Authorize → Submit
+//   gRPC thread:    Authenticate (in-memory registry) → convert (server/api) → Submit
+//   writer thread:  precheck: targets from the ledger → Authorize → apply in the batch
 //   writer thread:  Submit callback (after COMMIT) → fill the reply → Finish
 //
 // gRPC threads never block on the writer or the database: every step after conversion is
-// a callback. Each reactor is finished exactly once. A state-changing call is refused
-// before anything is queued when any target is denied (BatchPay: every item's payer).
+// a callback. Each reactor is finished exactly once. A state-changing call is refused as
+// a whole, before any of its commands applies, when any target is denied (BatchPay: every
+// item's payer); a refused submission writes nothing.
 //
 // Thread-safety: Core is immutable after construction; its methods may run on any thread.
 // The Ledger reference is only touched from writer-thread callbacks.
@@ -80,8 +81,8 @@ class Core {
   std::optional<auth::KeyRecord> Authenticate(grpc::CallbackServerContext* ctx,
                                               grpc::ServerUnaryReactor* r) const;
 
-  // A state change: on the writer thread, authorize every target, then submit `commands`
-  // as one submission and fill the reply once it is committed.
+  // A state change: submit `commands` as one submission whose precheck authorizes every
+  // target on the writer thread; fill the reply once it is committed.
   void Change(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key, std::string_view method,
               TargetsFn targets, std::vector<Command> commands, FillFn fill) const;
   // A read: on the writer thread (between batches: committed state only), authorize the

@@ -110,7 +110,7 @@ std::vector<CommandResult> Writer::Failed(size_t n, const Status& status) {
   return r;
 }
 
-void Writer::Submit(std::vector<Command> commands, SubmitCallback done) {
+void Writer::Submit(std::vector<Command> commands, SubmitCallback done, Precheck precheck) {
   const size_t n = commands.size();
   Status refusal;
   if (n == 0) {
@@ -128,6 +128,7 @@ void Writer::Submit(std::vector<Command> commands, SubmitCallback done) {
   });
   p.commands = std::move(commands);
   p.done = std::move(done);
+  p.precheck = std::move(precheck);
   {
     std::lock_guard lk(mu_);
     if (!refusal.ok()) {
@@ -230,9 +231,14 @@ void Writer::Run() {
       cv_.wait(lk, [&] { return stop_ || !queue_.empty() || !reads_.empty(); });
       reads.swap(reads_);
       stopping = stop_;
-      if (!stopping) TakeBatch(batch);
     }
+    // Reads first: what they submit (e.g. after looking something up) joins this batch
+    // instead of waiting a whole commit for the next one.
     RunReads(reads);
+    if (!stopping) {
+      std::lock_guard lk(mu_);
+      TakeBatch(batch);
+    }
     if (!batch.empty()) WriteBatch(batch);
     batch.clear();
   }
@@ -282,6 +288,19 @@ void Writer::ApplyAll(std::vector<Pending>& batch,
   }
   size_t k = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].precheck) {
+      Status s;
+      try {
+        s = batch[i].precheck(ledger_);
+      } catch (...) {
+        s = Status::Internal("precheck threw");
+      }
+      if (!s.ok()) {
+        results[i] = Failed(batch[i].commands.size(), s);
+        k += batch[i].commands.size();
+        continue;
+      }
+    }
     for (size_t j = 0; j < batch[i].commands.size(); ++j, ++k) {
       if (k + kWriterPrefetchDistance < flat.size()) {
         ledger_.PrefetchRequest(RequestOf(*flat[k + kWriterPrefetchDistance]));
@@ -293,6 +312,7 @@ void Writer::ApplyAll(std::vector<Pending>& batch,
 
 void Writer::WriteBatch(std::vector<Pending>& batch) {
   const size_t requests_before = ledger_.request_count();
+  const auto t0 = std::chrono::steady_clock::now();
   ledger_.BeginBatch(options_.now_ns());
   std::vector<std::vector<CommandResult>> results;
   ApplyAll(batch, results);
@@ -310,6 +330,7 @@ void Writer::WriteBatch(std::vector<Pending>& batch) {
     return;
   }
 
+  const auto t1 = std::chrono::steady_clock::now();
   AppendResult appended;
   try {
     appended = store_.Append(sealed, ledger_);
@@ -321,6 +342,7 @@ void Writer::WriteBatch(std::vector<Pending>& batch) {
     appended = {AppendOutcome::kUnknown, Status::Internal("Append threw")};
   }
 
+  const auto t2 = std::chrono::steady_clock::now();
   Resolution resolution = Resolution::kNotCommitted;
   switch (appended.outcome) {
     case AppendOutcome::kCommitted:
@@ -355,6 +377,15 @@ void Writer::WriteBatch(std::vector<Pending>& batch) {
         stats_.last_sequence = sealed.sequence;
       }
       for (size_t i = 0; i < batch.size(); ++i) Deliver(batch[i].done, std::move(results[i]));
+      const auto t3 = std::chrono::steady_clock::now();
+      auto ns = [](auto d) {
+        return static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(d).count());
+      };
+      std::lock_guard lk(mu_);
+      stats_.apply_ns += ns(t1 - t0);
+      stats_.append_ns += ns(t2 - t1);
+      stats_.deliver_ns += ns(t3 - t2);
       return;
     }
     case Resolution::kNotCommitted: {

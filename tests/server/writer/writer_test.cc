@@ -558,6 +558,39 @@ TEST_F(WriterTest, RefusalsAreAnsweredWithoutAppending) {
   ExpectSame(before, Snap());
 }
 
+TEST_F(WriterTest, PrecheckRefusesItsWholeSubmissionAndSeesTheBatchSoFar) {
+  StartWriter();
+  const Snapshot before = Snap();
+  std::promise<std::vector<CommandResult>> refused;
+  writer->Submit(
+      {Pay(Next(), net.ana_palma, net.caio_palma, 1), Pay(Next(), net.caio_palma, net.ana_palma, 2)},
+      [&](std::vector<CommandResult> r) { refused.set_value(std::move(r)); },
+      [](const Ledger&) { return Status(StatusCode::kPermissionDenied, "not yours"); });
+  const std::vector<CommandResult> r = refused.get_future().get();
+  ASSERT_EQ(r.size(), 2u);
+  ExpectAllStatus(r, StatusCode::kPermissionDenied);
+  EXPECT_EQ(r[0].status.message(), "not yours");
+  EXPECT_EQ(store->append_calls(), 0);
+  ExpectSame(before, Snap());
+
+  // In one batch, a later submission's precheck sees the earlier one's effect.
+  const int64_t caio_before = before.accounts.at(net.caio_palma.value() - 1).balance.minor();
+  store->append_gate.Arm();
+  Inbox inbox;
+  inbox.Send(*writer, {Pay(Next(), net.ana_palma, net.caio_palma, 1)});
+  store->append_gate.WaitUntilBlocked();
+  inbox.Send(*writer, {Pay(Next(), net.ana_palma, net.caio_palma, 5)});
+  std::promise<int64_t> seen;
+  writer->Submit({Pay(Next(), net.caio_palma, net.ana_palma, 1)}, [](std::vector<CommandResult>) {},
+                 [&, caio = net.caio_palma](const Ledger& l) {
+                   seen.set_value(l.FindAccount(caio)->balance.minor());
+                   return Status::Ok();
+                 });
+  store->append_gate.Release();
+  EXPECT_EQ(seen.get_future().get(), caio_before + 1 + 5);
+  inbox.WaitFor(2);
+}
+
 TEST_F(WriterTest, GroupCommitGroupsWhatArrivesDuringAWrite) {
   StartWriter();
   store->append_gate.Arm();
