@@ -156,6 +156,26 @@ TEST_F(AppletTest, WrongLengthsForEveryInstruction) {
   }
 }
 
+// ---- Wrong life cycle ----------------------------------------------------------------------
+
+TEST_F(AppletTest, PurseCommandsNeedAnIssuedCard) {
+  ASSERT_TRUE(client_.Select()->ok());
+  for (int stage = 0; stage < 2; ++stage) {  // blank, then personalising
+    SCOPED_TRACE(stage == 0 ? "blank" : "personalising");
+    EXPECT_EQ(client_.GetBalance()->sw, Sw::kConditionsOfUse);
+    EXPECT_EQ(client_.InitializePurchase(Purchase(Amount(1)))->sw, Sw::kConditionsOfUse);
+    EXPECT_EQ(client_.Debit()->sw, Sw::kConditionsOfUse);
+    EXPECT_EQ(client_.GetLastRecord()->sw, Sw::kConditionsOfUse);
+    EXPECT_EQ(client_.InitializeLoad()->sw, Sw::kConditionsOfUse);
+    LoadToken t;
+    t.card_id = TestCardId();
+    t.load_id = LoadNumber(1);
+    EXPECT_EQ(client_.CreditLoad(SignLoadToken(t, bank_))->sw, Sw::kConditionsOfUse);
+    EXPECT_EQ(applet_.state().counter, 0u);
+    ASSERT_TRUE(client_.GenerateKey(TestCardId())->ok());
+  }
+}
+
 // ---- Personalisation -------------------------------------------------------------------
 
 TEST_F(AppletTest, PersonalisationThenCardData) {
