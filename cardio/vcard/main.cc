@@ -14,7 +14,8 @@
 // `run` connects to vpcd as a TCP client and retries until vpcd is up, reconnects when
 // vpcd goes away, and exits 0 on SIGTERM/SIGINT. Killing it is a card removal. The test
 // hook --pull-after INS (hex) makes the card exit right after it executed and persisted
-// that command, before it answers: a card pulled mid-payment.
+// that command, before it answers: a card pulled mid-payment. --no-quickack (no value)
+// leaves TCP_QUICKACK off, only to measure the delayed-ACK stall it avoids.
 // Exit codes: 0 ok, 1 operational failure, 2 usage, 3 the card refused.
 #include <fcntl.h>
 #include <poll.h>
@@ -57,7 +58,8 @@ int Usage(const char* msg) {
                "usage: ayni-vcard --state FILE keygen --card-id HEX32\n"
                "       ayni-vcard --state FILE install --bank-key HEX64 --certificate FILE\n"
                "       ayni-vcard --state FILE show\n"
-               "       ayni-vcard --state FILE run [--host IPV4] [--port N] [--pull-after INS]\n",
+               "       ayni-vcard --state FILE run [--host IPV4] [--port N] [--pull-after INS]\n"
+               "                                       [--no-quickack]\n",
                msg);
   return kExitUsage;
 }
@@ -254,7 +256,7 @@ int Run(Card& card, const std::map<std::string, std::string>& opts) {
   sigaction(SIGINT, &sa, nullptr);
   bool said_waiting = false;
   while (!g_stop) {
-    Result<VpcdLink> link = VpcdLink::Connect(host, port);
+    Result<VpcdLink> link = VpcdLink::Connect(host, port, opts.count("--no-quickack") == 0);
     if (!link.ok()) {
       if (link.status().code() == StatusCode::kInvalidArgument) return Fail(link.status());
       if (!said_waiting) {
@@ -281,7 +283,9 @@ int Main(int argc, char** argv) {
   std::map<std::string, std::string> opts;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a.rfind("--", 0) == 0) {
+    if (a == "--no-quickack") {
+      opts.insert_or_assign(a, std::string("on"));
+    } else if (a.rfind("--", 0) == 0) {
       if (i + 1 >= args.size()) return Usage((a + " needs a value").c_str());
       if (a == "--state") {
         state_path = args[++i];

@@ -18,7 +18,7 @@ Status Errno(const std::string& what) {
 }
 }  // namespace
 
-Result<VpcdLink> VpcdLink::Connect(const std::string& host, uint16_t port) {
+Result<VpcdLink> VpcdLink::Connect(const std::string& host, uint16_t port, bool quick_ack) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -34,15 +34,17 @@ Result<VpcdLink> VpcdLink::Connect(const std::string& host, uint16_t port) {
   }
   const int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return VpcdLink(fd);
+  return VpcdLink(fd, quick_ack);
 }
 
-VpcdLink::VpcdLink(VpcdLink&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+VpcdLink::VpcdLink(VpcdLink&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)), quick_ack_(other.quick_ack_) {}
 
 VpcdLink& VpcdLink::operator=(VpcdLink&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = std::exchange(other.fd_, -1);
+    quick_ack_ = other.quick_ack_;
   }
   return *this;
 }
@@ -55,8 +57,10 @@ Status VpcdLink::ReadExactly(uint8_t* out, size_t n) {
   size_t done = 0;
   while (done < n) {
     // Quick ACK is not sticky in Linux: set it again before every read.
-    const int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    if (quick_ack_) {
+      const int one = 1;
+      ::setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    }
     const ssize_t r = ::recv(fd_, out + done, n - done, 0);
     // A signal (SIGTERM, SIGINT) interrupts the wait so the card can stop.
     if (r < 0 && errno == EINTR) return Status::Unavailable("interrupted by a signal");

@@ -25,8 +25,10 @@ inline constexpr uint8_t kVcardAtr[] = {0x3B, 0x80, 0x80, 0x01, 0x01};
 
 class VpcdLink {
  public:
-  // One connection attempt; kUnavailable when vpcd is not listening (yet).
-  static Result<VpcdLink> Connect(const std::string& host, uint16_t port);
+  // One connection attempt; kUnavailable when vpcd is not listening (yet). quick_ack off
+  // only to measure what it saves (ayni-vcard --no-quickack).
+  static Result<VpcdLink> Connect(const std::string& host, uint16_t port,
+                                  bool quick_ack = true);
 
   VpcdLink(VpcdLink&& other) noexcept;
   VpcdLink& operator=(VpcdLink&& other) noexcept;
@@ -39,9 +41,10 @@ class VpcdLink {
   Status Write(std::span<const uint8_t> payload);
 
  private:
-  explicit VpcdLink(int fd) : fd_(fd) {}
+  VpcdLink(int fd, bool quick_ack) : fd_(fd), quick_ack_(quick_ack) {}
   Status ReadExactly(uint8_t* out, size_t n);
   int fd_ = -1;
+  bool quick_ack_ = true;
 };
 
 }  // namespace ayni::cardio
