@@ -51,7 +51,9 @@ pid_t StartCard(const std::string& vcard, const std::string& state, bool quick_a
 
 void Report(const char* what, std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) { return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1))]; };
+  auto at = [&](double q) {
+    return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1))];
+  };
   std::printf("%-36s n=%zu  median %.3f ms  p90 %.3f ms  p99 %.3f ms  max %.3f ms\n", what,
               ms.size(), at(0.5), at(0.9), at(0.99), ms.back());
 }

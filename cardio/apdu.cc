@@ -13,12 +13,11 @@ uint16_t DecodeLe(uint8_t b) { return b == 0 ? 256 : b; }
 Result<CommandApdu> ParseCommandApdu(std::span<const uint8_t> bytes) {
   const size_t n = bytes.size();
   if (n < 4) {
-    return Status::InvalidArgument("C-APDU has " + std::to_string(n) +
-                                   " bytes; a header needs 4");
+    return Status::InvalidArgument("C-APDU has " + std::to_string(n) + " bytes; a header needs 4");
   }
   CommandApdu apdu{bytes[0], bytes[1], bytes[2], bytes[3], {}, std::nullopt};
-  if (n == 4) return apdu;                              // case 1
-  if (n == 5) {                                         // case 2
+  if (n == 4) return apdu;  // case 1
+  if (n == 5) {             // case 2
     apdu.le = DecodeLe(bytes[4]);
     return apdu;
   }
@@ -27,8 +26,8 @@ Result<CommandApdu> ParseCommandApdu(std::span<const uint8_t> bytes) {
     return Status::InvalidArgument("extended-length APDUs are not supported (Lc byte 00)");
   }
   if (n != 5 + lc && n != 6 + lc) {
-    return Status::InvalidArgument("C-APDU length " + std::to_string(n) +
-                                   " disagrees with Lc " + std::to_string(lc));
+    return Status::InvalidArgument("C-APDU length " + std::to_string(n) + " disagrees with Lc " +
+                                   std::to_string(lc));
   }
   apdu.data.assign(bytes.begin() + 5, bytes.begin() + 5 + static_cast<ptrdiff_t>(lc));
   if (n == 6 + lc) apdu.le = DecodeLe(bytes[5 + lc]);  // case 4

@@ -30,8 +30,8 @@ struct CommandApdu {
   uint8_t ins = 0;
   uint8_t p1 = 0;
   uint8_t p2 = 0;
-  Bytes data;                 // empty for cases 1 and 2
-  std::optional<uint16_t> le; // 1..256 when present (cases 2 and 4)
+  Bytes data;                  // empty for cases 1 and 2
+  std::optional<uint16_t> le;  // 1..256 when present (cases 2 and 4)
 
   friend bool operator==(const CommandApdu&, const CommandApdu&) = default;
 };

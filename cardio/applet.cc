@@ -122,13 +122,12 @@ Result<CardState> DeserializeCardState(std::span<const uint8_t> bytes) {
   if (s.lifecycle == Lifecycle::kIssued && (!s.certificate || !s.bank_public_key)) {
     return Status::DataLoss("card state is issued without a certificate or bank key");
   }
-  if (s.lifecycle != Lifecycle::kIssued &&
-      (s.counter != 0 || s.last_record || !s.balance.zero())) {
+  if (s.lifecycle != Lifecycle::kIssued && (s.counter != 0 || s.last_record || !s.balance.zero())) {
     return Status::DataLoss("card state holds value or records before issue");
   }
-  if (s.certificate && (s.certificate->certificate.card_public_key !=
-                            KeyPairFromSeed(s.key_seed).public_key ||
-                        s.certificate->certificate.card_id != s.card_id)) {
+  if (s.certificate &&
+      (s.certificate->certificate.card_public_key != KeyPairFromSeed(s.key_seed).public_key ||
+       s.certificate->certificate.card_id != s.card_id)) {
     return Status::DataLoss("card state certificate is for another card or key");
   }
   if (s.last_record.has_value() != (s.counter != 0) ||
@@ -186,17 +185,28 @@ ResponseApdu PurseApplet::Dispatch(const CommandApdu& apdu,
   }
   if (apdu.p1 != 0 || apdu.p2 != 0) return Refuse(Sw::kWrongP1P2);
   switch (apdu.ins) {
-    case kInsGetCardData: return GetCardData(apdu);
-    case kInsGetBalance: return GetBalance(apdu);
-    case kInsInitializePurchase: return InitializePurchase(apdu);
-    case kInsDebit: return Debit(apdu, std::move(prepared));
-    case kInsGetLastRecord: return GetLastRecord(apdu);
-    case kInsInitializeLoad: return InitializeLoad(apdu);
-    case kInsCreditLoad: return CreditLoad(apdu);
-    case kInsGenerateKey: return GenerateKey(apdu);
-    case kInsPutBankKey: return PutBankKey(apdu);
-    case kInsPutCertificate: return PutCertificate(apdu);
-    default: break;
+    case kInsGetCardData:
+      return GetCardData(apdu);
+    case kInsGetBalance:
+      return GetBalance(apdu);
+    case kInsInitializePurchase:
+      return InitializePurchase(apdu);
+    case kInsDebit:
+      return Debit(apdu, std::move(prepared));
+    case kInsGetLastRecord:
+      return GetLastRecord(apdu);
+    case kInsInitializeLoad:
+      return InitializeLoad(apdu);
+    case kInsCreditLoad:
+      return CreditLoad(apdu);
+    case kInsGenerateKey:
+      return GenerateKey(apdu);
+    case kInsPutBankKey:
+      return PutBankKey(apdu);
+    case kInsPutCertificate:
+      return PutCertificate(apdu);
+    default:
+      break;
   }
   AYNI_CHECK(false);  // the first switch admitted only the INS handled above
   return Refuse(Sw::kInsNotSupported);
@@ -274,8 +284,7 @@ ResponseApdu PurseApplet::InitializePurchase(const CommandApdu& apdu) {
   return Reply(w.Take());
 }
 
-ResponseApdu PurseApplet::Debit(const CommandApdu& apdu,
-                                std::optional<PurchaseRequest> prepared) {
+ResponseApdu PurseApplet::Debit(const CommandApdu& apdu, std::optional<PurchaseRequest> prepared) {
   if (auto sw = CheckShape(apdu, 0, kRecordSize)) return Refuse(*sw);
   if (state_.lifecycle != Lifecycle::kIssued || !prepared) return Refuse(Sw::kConditionsOfUse);
   // Nothing persistent changed since INITIALIZE PURCHASE checked it; checked again anyway
@@ -329,9 +338,9 @@ ResponseApdu PurseApplet::CreditLoad(const CommandApdu& apdu) {
   const LoadToken& t = parsed->token;
   // Signed by the bank, and for this card, this counter and the pending challenge: a
   // token from another key, an old challenge or a replay is a security failure.
-  if (!VerifyLoadTokenSignature(*parsed, *state_.bank_public_key) ||
-      t.card_id != state_.card_id || t.counter != state_.counter ||
-      t.challenge != *state_.load_challenge || t.load_id == state_.last_load_id) {
+  if (!VerifyLoadTokenSignature(*parsed, *state_.bank_public_key) || t.card_id != state_.card_id ||
+      t.counter != state_.counter || t.challenge != *state_.load_challenge ||
+      t.load_id == state_.last_load_id) {
     return Refuse(Sw::kSecurityStatus);
   }
   const CardLimits& limits = state_.certificate->certificate.limits;

@@ -46,8 +46,8 @@ struct CardState {
   std::optional<PublicKey> bank_public_key;
   std::optional<SignedCertificate> certificate;
   Amount balance;
-  uint32_t counter = 0;        // the counter of the last record (0: none yet)
-  Sha256Digest last_hash{};    // SHA-256 of the last record's body (zeros: none yet)
+  uint32_t counter = 0;      // the counter of the last record (0: none yet)
+  Sha256Digest last_hash{};  // SHA-256 of the last record's body (zeros: none yet)
   LoadId last_load_id;
   Amount offline_amount;       // debited since the last load
   uint32_t offline_count = 0;  // debits since the last load

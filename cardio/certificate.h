@@ -26,10 +26,10 @@ namespace ayni::cardio {
 inline constexpr uint8_t kCertificateVersion = 1;
 
 struct CardLimits {
-  Amount payment_max;         // one debit, > 0
-  Amount offline_amount_max;  // sum of debits between two loads; caps a load token's cap
+  Amount payment_max;              // one debit, > 0
+  Amount offline_amount_max;       // sum of debits between two loads; caps a load token's cap
   uint32_t offline_count_max = 0;  // debits between two loads; caps a load token's cap
-  Amount balance_max;         // purse ceiling, > 0: a load never takes the balance above it
+  Amount balance_max;              // purse ceiling, > 0: a load never takes the balance above it
 
   friend bool operator==(const CardLimits&, const CardLimits&) = default;
 };

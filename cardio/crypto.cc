@@ -12,8 +12,7 @@ KeyPair KeyPairFromSeed(const KeySeed& seed) {
   EnsureSodium();
   KeyPair k;
   k.seed = seed;
-  AYNI_CHECK(crypto_sign_seed_keypair(k.public_key.data(), k.secret_key.data(), seed.data()) ==
-             0);
+  AYNI_CHECK(crypto_sign_seed_keypair(k.public_key.data(), k.secret_key.data(), seed.data()) == 0);
   return k;
 }
 
@@ -35,8 +34,8 @@ Signature SignWithPrefix(const KeyPair& key, std::string_view prefix,
   return sig;
 }
 
-bool VerifyWithPrefix(const PublicKey& key, std::string_view prefix,
-                      std::span<const uint8_t> body, const Signature& signature) {
+bool VerifyWithPrefix(const PublicKey& key, std::string_view prefix, std::span<const uint8_t> body,
+                      const Signature& signature) {
   EnsureSodium();
   const Bytes msg = Prefixed(prefix, body);
   return crypto_sign_verify_detached(signature.data(), msg.data(), msg.size(), key.data()) == 0;

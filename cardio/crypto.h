@@ -19,7 +19,7 @@
 
 namespace ayni::cardio {
 
-using KeySeed = std::array<uint8_t, 32>;     // an Ed25519 private key (RFC 8032 seed)
+using KeySeed = std::array<uint8_t, 32>;  // an Ed25519 private key (RFC 8032 seed)
 using PublicKey = std::array<uint8_t, 32>;
 using Signature = std::array<uint8_t, 64>;
 using Sha256Digest = std::array<uint8_t, 32>;
@@ -38,8 +38,8 @@ struct KeyPair {
 KeyPair KeyPairFromSeed(const KeySeed& seed);
 Signature SignWithPrefix(const KeyPair& key, std::string_view prefix,
                          std::span<const uint8_t> body);
-bool VerifyWithPrefix(const PublicKey& key, std::string_view prefix,
-                      std::span<const uint8_t> body, const Signature& signature);
+bool VerifyWithPrefix(const PublicKey& key, std::string_view prefix, std::span<const uint8_t> body,
+                      const Signature& signature);
 Sha256Digest Sha256(std::span<const uint8_t> bytes);
 
 // Where the card gets its key seed and load challenges.

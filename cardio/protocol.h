@@ -20,8 +20,7 @@ using LoadId = WideId<LoadTag>;          // one load authorisation (the bank's i
 using Nonce = std::array<uint8_t, 16>;   // terminal nonce; also the load challenge
 
 // Proprietary AID: RID F0 (unregistered, ISO 7816-5 "proprietary") ‖ "AYNIPURSE".
-inline constexpr std::array<uint8_t, 10> kAid = {0xF0, 'A', 'Y', 'N', 'I',
-                                                 'P',  'U', 'R', 'S', 'E'};
+inline constexpr std::array<uint8_t, 10> kAid = {0xF0, 'A', 'Y', 'N', 'I', 'P', 'U', 'R', 'S', 'E'};
 inline constexpr uint8_t kProtocolVersion = 1;
 
 inline constexpr uint8_t kClaIso = 0x00;          // SELECT
@@ -44,13 +43,13 @@ enum Ins : uint8_t {
 
 inline constexpr size_t kSignatureSize = 64;
 inline constexpr size_t kRecordBodySize = 146;
-inline constexpr size_t kRecordSize = kRecordBodySize + kSignatureSize;            // 210
+inline constexpr size_t kRecordSize = kRecordBodySize + kSignatureSize;  // 210
 inline constexpr size_t kCertificateBodySize = 105;
 inline constexpr size_t kCertificateSize = kCertificateBodySize + kSignatureSize;  // 169
 inline constexpr size_t kLoadTokenBodySize = 73;
-inline constexpr size_t kLoadTokenSize = kLoadTokenBodySize + kSignatureSize;      // 137
-inline constexpr size_t kPurchaseRequestSize = 52;  // INITIALIZE PURCHASE data
-inline constexpr size_t kPurchaseResponseSize = 12; // counter ‖ balance
+inline constexpr size_t kLoadTokenSize = kLoadTokenBodySize + kSignatureSize;  // 137
+inline constexpr size_t kPurchaseRequestSize = 52;   // INITIALIZE PURCHASE data
+inline constexpr size_t kPurchaseResponseSize = 12;  // counter ‖ balance
 inline constexpr size_t kBalanceResponseSize = 36;
 inline constexpr size_t kLoadChallengeResponseSize = 20;  // challenge ‖ counter
 inline constexpr size_t kSelectResponseSize = 2;          // version ‖ life cycle

@@ -20,8 +20,8 @@ Result<CardReply<T>> Decode(Result<ResponseApdu> r, const char* what, DecodeFn d
   if (reply.sw != Sw::kOk) return reply;
   Result<T> value = decode(r->data);
   if (!value.ok()) {
-    return Status::DataLoss(std::string("card answered ") + what + " with malformed data: " +
-                            value.status().message());
+    return Status::DataLoss(std::string("card answered ") + what +
+                            " with malformed data: " + value.status().message());
   }
   reply.value = std::move(value).value();
   return reply;
@@ -51,8 +51,7 @@ Bytes EncodePurchaseRequest(const PurchaseRequest& p) {
   return w.Take();
 }
 
-Status CheckDebitMatches(const SignedRecord& s, const PurchaseRequest& p,
-                         const PurchaseQuote& q) {
+Status CheckDebitMatches(const SignedRecord& s, const PurchaseRequest& p, const PurchaseQuote& q) {
   const OfflineRecord& r = s.record;
   if (r.type != RecordType::kDebit) return Status::InvalidArgument("record is not a debit");
   if (r.terminal_id != p.terminal_id || r.terminal_sequence != p.terminal_sequence ||
@@ -96,20 +95,20 @@ Result<CardReply<CardData>> PurseClient::GetCardData() {
 }
 
 Result<CardReply<BalanceAnswer>> PurseClient::GetBalance() {
-  return Decode<BalanceAnswer>(
-      Exchange(Command(kInsGetBalance, {}, 256)), "GET BALANCE",
-      [](std::span<const uint8_t> d) -> Result<BalanceAnswer> {
-        if (Status st = WantSize(d, kBalanceResponseSize); !st.ok()) return st;
-        ByteReader in(d);
-        BalanceAnswer b;
-        b.balance = Amount(in.I64());
-        b.counter = in.U32();
-        b.offline_amount = Amount(in.I64());
-        b.offline_count = in.U32();
-        b.offline_amount_cap = Amount(in.I64());
-        b.offline_count_cap = in.U32();
-        return b;
-      });
+  return Decode<BalanceAnswer>(Exchange(Command(kInsGetBalance, {}, 256)), "GET BALANCE",
+                               [](std::span<const uint8_t> d) -> Result<BalanceAnswer> {
+                                 if (Status st = WantSize(d, kBalanceResponseSize); !st.ok())
+                                   return st;
+                                 ByteReader in(d);
+                                 BalanceAnswer b;
+                                 b.balance = Amount(in.I64());
+                                 b.counter = in.U32();
+                                 b.offline_amount = Amount(in.I64());
+                                 b.offline_count = in.U32();
+                                 b.offline_amount_cap = Amount(in.I64());
+                                 b.offline_count_cap = in.U32();
+                                 return b;
+                               });
 }
 
 Result<CardReply<PurchaseQuote>> PurseClient::InitializePurchase(const PurchaseRequest& p) {
@@ -135,28 +134,27 @@ Result<CardReply<SignedRecord>> PurseClient::GetLastRecord() {
 }
 
 Result<CardReply<LoadChallenge>> PurseClient::InitializeLoad() {
-  return Decode<LoadChallenge>(
-      Exchange(Command(kInsInitializeLoad, {}, 256)), "INITIALIZE LOAD",
-      [](std::span<const uint8_t> d) -> Result<LoadChallenge> {
-        if (Status st = WantSize(d, kLoadChallengeResponseSize); !st.ok()) return st;
-        ByteReader in(d);
-        LoadChallenge c;
-        c.challenge = in.Array<16>();
-        c.counter = in.U32();
-        return c;
-      });
+  return Decode<LoadChallenge>(Exchange(Command(kInsInitializeLoad, {}, 256)), "INITIALIZE LOAD",
+                               [](std::span<const uint8_t> d) -> Result<LoadChallenge> {
+                                 if (Status st = WantSize(d, kLoadChallengeResponseSize); !st.ok())
+                                   return st;
+                                 ByteReader in(d);
+                                 LoadChallenge c;
+                                 c.challenge = in.Array<16>();
+                                 c.counter = in.U32();
+                                 return c;
+                               });
 }
 
 Result<CardReply<SignedRecord>> PurseClient::CreditLoad(const SignedLoadToken& token) {
-  return Decode<SignedRecord>(
-      Exchange(Command(kInsCreditLoad, EncodeSignedLoadToken(token), 256)), "CREDIT LOAD",
-      DecodeRecord);
+  return Decode<SignedRecord>(Exchange(Command(kInsCreditLoad, EncodeSignedLoadToken(token), 256)),
+                              "CREDIT LOAD", DecodeRecord);
 }
 
 Result<CardReply<PublicKey>> PurseClient::GenerateKey(const CardId& card_id) {
   return Decode<PublicKey>(
-      Exchange(Command(kInsGenerateKey, Bytes(card_id.bytes().begin(), card_id.bytes().end()),
-                       256)),
+      Exchange(
+          Command(kInsGenerateKey, Bytes(card_id.bytes().begin(), card_id.bytes().end()), 256)),
       "GENERATE KEY", [](std::span<const uint8_t> d) -> Result<PublicKey> {
         if (Status st = WantSize(d, 32); !st.ok()) return st;
         PublicKey k{};
@@ -166,15 +164,15 @@ Result<CardReply<PublicKey>> PurseClient::GenerateKey(const CardId& card_id) {
 }
 
 Result<CardReply<Empty>> PurseClient::PutBankKey(const PublicKey& bank) {
-  return Decode<Empty>(Exchange(Command(kInsPutBankKey, Bytes(bank.begin(), bank.end()),
-                                        std::nullopt)),
-                       "PUT BANK KEY", DecodeEmpty);
+  return Decode<Empty>(
+      Exchange(Command(kInsPutBankKey, Bytes(bank.begin(), bank.end()), std::nullopt)),
+      "PUT BANK KEY", DecodeEmpty);
 }
 
 Result<CardReply<Empty>> PurseClient::PutCertificate(const SignedCertificate& certificate) {
-  return Decode<Empty>(Exchange(Command(kInsPutCertificate,
-                                        EncodeSignedCertificate(certificate), std::nullopt)),
-                       "PUT CERTIFICATE", DecodeEmpty);
+  return Decode<Empty>(
+      Exchange(Command(kInsPutCertificate, EncodeSignedCertificate(certificate), std::nullopt)),
+      "PUT CERTIFICATE", DecodeEmpty);
 }
 
 }  // namespace ayni::cardio

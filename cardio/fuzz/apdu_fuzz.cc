@@ -74,8 +74,8 @@ void CheckInvariants(const CardState& before, const CardState& after,
     const Bytes bytes = EncodeSignedRecord(*after.last_record);
     auto [it, fresh] = signed_records.emplace(after.counter, bytes);
     AYNI_CHECK(fresh || it->second == bytes);
-    AYNI_CHECK(VerifyRecordSignature(*after.last_record,
-                                     after.certificate->certificate.card_public_key));
+    AYNI_CHECK(
+        VerifyRecordSignature(*after.last_record, after.certificate->certificate.card_public_key));
   }
 }
 

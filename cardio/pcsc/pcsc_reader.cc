@@ -31,13 +31,27 @@ std::string PcscError(long rv) {
   std::snprintf(code, sizeof code, "0x%08lX", static_cast<unsigned long>(rv) & 0xFFFFFFFFul);
   std::string name;
   switch (rv) {
-    case SCARD_W_REMOVED_CARD: name = "card removed"; break;
-    case SCARD_E_NO_SMARTCARD: name = "no card in the reader"; break;
-    case SCARD_W_RESET_CARD: name = "card was reset"; break;
-    case SCARD_E_TIMEOUT: name = "timed out"; break;
-    case SCARD_E_NO_SERVICE: name = "pcscd is not running"; break;
-    case SCARD_E_NO_READERS_AVAILABLE: name = "no reader available"; break;
-    default: name = pcsc_stringify_error(rv); break;
+    case SCARD_W_REMOVED_CARD:
+      name = "card removed";
+      break;
+    case SCARD_E_NO_SMARTCARD:
+      name = "no card in the reader";
+      break;
+    case SCARD_W_RESET_CARD:
+      name = "card was reset";
+      break;
+    case SCARD_E_TIMEOUT:
+      name = "timed out";
+      break;
+    case SCARD_E_NO_SERVICE:
+      name = "pcscd is not running";
+      break;
+    case SCARD_E_NO_READERS_AVAILABLE:
+      name = "no reader available";
+      break;
+    default:
+      name = pcsc_stringify_error(rv);
+      break;
   }
   return name + " (" + code + ")";
 }
@@ -134,9 +148,9 @@ Result<Bytes> PcscReader::Transmit(std::span<const uint8_t> command) {
   Bytes response(258 + 2);
   DWORD size = static_cast<DWORD>(response.size());
   SCARD_IO_REQUEST recv_pci{};
-  const LONG rv = SCardTransmit(static_cast<SCARDHANDLE>(card_), SCARD_PCI_T1, command.data(),
-                                static_cast<DWORD>(command.size()), &recv_pci,
-                                response.data(), &size);
+  const LONG rv =
+      SCardTransmit(static_cast<SCARDHANDLE>(card_), SCARD_PCI_T1, command.data(),
+                    static_cast<DWORD>(command.size()), &recv_pci, response.data(), &size);
   if (rv != SCARD_S_SUCCESS) {
     // Whatever the reason, the outcome of this command is unknown: the session is over,
     // and the caller starts a new one (select, then GET LAST RECORD if it was paying).
@@ -148,8 +162,7 @@ Result<Bytes> PcscReader::Transmit(std::span<const uint8_t> command) {
     // vpcd reports a card that vanished mid-command as a successful empty answer.
     Disconnect();
     return Status::Unavailable("the card answered without a status word (" +
-                               std::to_string(response.size()) +
-                               " bytes): removed mid-command");
+                               std::to_string(response.size()) + " bytes): removed mid-command");
   }
   return response;
 }

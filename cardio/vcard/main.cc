@@ -250,7 +250,7 @@ int Run(Card& card, const std::map<std::string, std::string>& opts) {
     if (!ins || ins->size() != 1) return Usage("--pull-after takes one INS byte in hex");
     pull_after = (*ins)[0];
   }
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);

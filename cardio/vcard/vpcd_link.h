@@ -27,8 +27,7 @@ class VpcdLink {
  public:
   // One connection attempt; kUnavailable when vpcd is not listening (yet). quick_ack off
   // only to measure what it saves (ayni-vcard --no-quickack).
-  static Result<VpcdLink> Connect(const std::string& host, uint16_t port,
-                                  bool quick_ack = true);
+  static Result<VpcdLink> Connect(const std::string& host, uint16_t port, bool quick_ack = true);
 
   VpcdLink(VpcdLink&& other) noexcept;
   VpcdLink& operator=(VpcdLink&& other) noexcept;

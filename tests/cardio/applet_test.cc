@@ -132,8 +132,7 @@ TEST_F(AppletTest, WrongLengthsForEveryInstruction) {
       {"balance_exact_le", {0x80, kInsGetBalance, 0, 0, 36}, Sw::kOk},
       {"purchase_short", with_data(kInsInitializePurchase, 51, 0), Sw::kWrongLength},
       {"purchase_long", with_data(kInsInitializePurchase, 53, 0), Sw::kWrongLength},
-      {"purchase_no_le", with_data(kInsInitializePurchase, 52, std::nullopt),
-       Sw::kWrongLength},
+      {"purchase_no_le", with_data(kInsInitializePurchase, 52, std::nullopt), Sw::kWrongLength},
       {"purchase_small_le", with_data(kInsInitializePurchase, 52, 11), WrongLe(12)},
       {"debit_with_data", with_data(kInsDebit, 1, 0), Sw::kWrongLength},
       {"debit_no_le", {0x80, kInsDebit, 0, 0}, Sw::kWrongLength},
@@ -145,8 +144,7 @@ TEST_F(AppletTest, WrongLengthsForEveryInstruction) {
       {"generate_key_short", with_data(kInsGenerateKey, 15, 0), Sw::kWrongLength},
       {"bank_key_with_le", with_data(kInsPutBankKey, 32, 0), Sw::kWrongLength},
       {"bank_key_short", with_data(kInsPutBankKey, 31, std::nullopt), Sw::kWrongLength},
-      {"certificate_short", with_data(kInsPutCertificate, 168, std::nullopt),
-       Sw::kWrongLength},
+      {"certificate_short", with_data(kInsPutCertificate, 168, std::nullopt), Sw::kWrongLength},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
@@ -202,9 +200,8 @@ TEST_F(AppletTest, PersonalisationThenCardData) {
   EXPECT_EQ(card->value->certificate, cert);
   EXPECT_TRUE(VerifyCardData(*card->value, bank_.public_key, kNow).ok());
   EXPECT_FALSE(VerifyCardData(*card->value, bank_.public_key, kExpiry).ok());
-  EXPECT_FALSE(VerifyCardData(*card->value, KeyPairFromSeed(testing::FilledSeed(9)).public_key,
-                              kNow)
-                   .ok());
+  EXPECT_FALSE(
+      VerifyCardData(*card->value, KeyPairFromSeed(testing::FilledSeed(9)).public_key, kNow).ok());
   auto balance = client_.GetBalance();
   ASSERT_TRUE(balance.ok() && balance->ok());
   EXPECT_EQ(balance->value->balance, Amount(0));
@@ -307,7 +304,7 @@ TEST_F(AppletTest, LoadRefusals) {
   ASSERT_TRUE(client_.CreditLoad(used)->ok());
   EXPECT_EQ(client_.CreditLoad(used)->sw, Sw::kConditionsOfUse);  // no challenge pending
   (void)client_.InitializeLoad();
-  EXPECT_EQ(client_.CreditLoad(used)->sw, Sw::kSecurityStatus);   // old counter, challenge
+  EXPECT_EQ(client_.CreditLoad(used)->sw, Sw::kSecurityStatus);  // old counter, challenge
 
   // A token for an old challenge: two INITIALIZE LOADs, the token of the first.
   const SignedLoadToken old = TokenFor(client_, bank_, Amount(10), LoadNumber(3));
@@ -397,7 +394,7 @@ TEST_F(AppletTest, DebitOnlyRightAfterInitializePurchase) {
   IssueAndLoad(Amount(10000));
   EXPECT_EQ(client_.Debit()->sw, Sw::kConditionsOfUse);  // never prepared
   ASSERT_TRUE(client_.InitializePurchase(Purchase(Amount(100)))->ok());
-  ASSERT_TRUE(client_.GetBalance()->ok());                // anything in between
+  ASSERT_TRUE(client_.GetBalance()->ok());  // anything in between
   EXPECT_EQ(client_.Debit()->sw, Sw::kConditionsOfUse);
   ASSERT_TRUE(client_.InitializePurchase(Purchase(Amount(100)))->ok());
   EXPECT_EQ(Raw({0x80, 0x20, 0, 0}), Sw::kInsNotSupported);  // even a refused command
@@ -452,22 +449,22 @@ TEST_F(AppletTest, EachPurchaseRefusal) {
 
 TEST_F(AppletTest, OfflineCountCapSaysGoOnline) {
   cert_ = testing::Personalise(client_, bank_);
-  ASSERT_TRUE(client_.CreditLoad(TokenFor(client_, bank_, Amount(1000), LoadNumber(1),
-                                          Amount(20000), 3))
-                  ->ok());
+  ASSERT_TRUE(
+      client_.CreditLoad(TokenFor(client_, bank_, Amount(1000), LoadNumber(1), Amount(20000), 3))
+          ->ok());
   for (uint32_t i = 1; i <= 3; ++i) ASSERT_EQ(Pay(Purchase(Amount(10), i)), Sw::kOk);
   EXPECT_EQ(Pay(Purchase(Amount(10), 4)), Sw::kGoOnlineCount);
-  ASSERT_TRUE(client_.CreditLoad(TokenFor(client_, bank_, Amount(0), LoadNumber(2),
-                                          Amount(20000), 3))
-                  ->ok());
+  ASSERT_TRUE(
+      client_.CreditLoad(TokenFor(client_, bank_, Amount(0), LoadNumber(2), Amount(20000), 3))
+          ->ok());
   EXPECT_EQ(Pay(Purchase(Amount(10), 5)), Sw::kOk);
 }
 
 TEST_F(AppletTest, OfflineAmountCapSaysGoOnline) {
   cert_ = testing::Personalise(client_, bank_);
-  ASSERT_TRUE(client_.CreditLoad(TokenFor(client_, bank_, Amount(50000), LoadNumber(1),
-                                          Amount(7000), 10))
-                  ->ok());
+  ASSERT_TRUE(
+      client_.CreditLoad(TokenFor(client_, bank_, Amount(50000), LoadNumber(1), Amount(7000), 10))
+          ->ok());
   EXPECT_EQ(Pay(Purchase(Amount(5000), 1)), Sw::kOk);
   EXPECT_EQ(Pay(Purchase(Amount(2001), 2)), Sw::kGoOnlineAmount);
   EXPECT_EQ(Pay(Purchase(Amount(2000), 3)), Sw::kOk);  // exactly the cap
@@ -499,8 +496,7 @@ TEST_F(AppletTest, GetLastRecordRecoversAPulledDebit) {
   EXPECT_TRUE(CheckDebitMatches(*last->value, p, *q->value).ok());
   EXPECT_TRUE(CheckRecordAgainstCertificate(*last->value, cert_.certificate).ok());
   // Asking again gives the same bytes (no new signature).
-  EXPECT_EQ(EncodeSignedRecord(*client_.GetLastRecord()->value),
-            EncodeSignedRecord(*last->value));
+  EXPECT_EQ(EncodeSignedRecord(*client_.GetLastRecord()->value), EncodeSignedRecord(*last->value));
   EXPECT_EQ(client_.GetBalance()->value->counter, last->value->record.counter);
 }
 

@@ -29,8 +29,8 @@ void Overwrite(Bytes& b, size_t offset, size_t size, uint8_t fill) {
 
 TEST(FormatsTest, CertificateFieldsRefusedByName) {
   const KeyPair bank = testing::TestBank();
-  const SignedCertificate good = IssueCertificate(
-      testing::TestCertificate(testing::TestCardId(), bank.public_key), bank);
+  const SignedCertificate good =
+      IssueCertificate(testing::TestCertificate(testing::TestCardId(), bank.public_key), bank);
   const Bytes bytes = EncodeSignedCertificate(good);
   ASSERT_EQ(bytes.size(), kCertificateSize);
   Result<SignedCertificate> back = ParseSignedCertificate(bytes);
@@ -54,8 +54,7 @@ TEST(FormatsTest, CertificateFieldsRefusedByName) {
     Overwrite(bad, c.offset, c.size, c.fill);
     Result<SignedCertificate> r = ParseSignedCertificate(bad);
     ASSERT_FALSE(r.ok());
-    EXPECT_NE(r.status().message().find(c.message_part), std::string::npos)
-        << r.status().message();
+    EXPECT_NE(r.status().message().find(c.message_part), std::string::npos) << r.status().message();
   }
   EXPECT_FALSE(ParseSignedCertificate(Bytes(bytes.begin(), bytes.end() - 1)).ok());
   // Every byte is signed.
@@ -98,8 +97,7 @@ TEST(FormatsTest, LoadTokenFieldsRefusedByName) {
     Overwrite(bad, c.offset, c.size, c.fill);
     Result<SignedLoadToken> r = ParseSignedLoadToken(bad);
     ASSERT_FALSE(r.ok());
-    EXPECT_NE(r.status().message().find(c.message_part), std::string::npos)
-        << r.status().message();
+    EXPECT_NE(r.status().message().find(c.message_part), std::string::npos) << r.status().message();
   }
 }
 

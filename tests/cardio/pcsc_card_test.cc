@@ -123,8 +123,8 @@ class PcscCardTest : public ::testing::Test {
   // keygen + bank-issued certificate + install, all through the ayni-vcard CLI.
   SignedCertificate PersonaliseWithCli(const std::string& state) {
     std::remove(state.c_str());
-    auto [code, out] = RunCli({"--state", state, "keygen", "--card-id",
-                               testing::TestCardId().ToHex()});
+    auto [code, out] =
+        RunCli({"--state", state, "keygen", "--card-id", testing::TestCardId().ToHex()});
     EXPECT_EQ(code, 0) << out;
     EXPECT_EQ(out.size(), 65u) << out;  // 64 hex digits and a newline
     PublicKey card_key{};
@@ -135,13 +135,13 @@ class PcscCardTest : public ::testing::Test {
         IssueCertificate(testing::TestCertificate(testing::TestCardId(), card_key), bank_);
     const std::string cert_file = dir_ + "/certificate.hex";
     std::ofstream(cert_file) << HexOf(EncodeSignedCertificate(cert)) << "\n";
-    auto [icode, iout] = RunCli({"--state", state, "install", "--bank-key",
-                                 HexOf(bank_.public_key), "--certificate", cert_file});
+    auto [icode, iout] = RunCli({"--state", state, "install", "--bank-key", HexOf(bank_.public_key),
+                                 "--certificate", cert_file});
     EXPECT_EQ(icode, 0) << iout;
     // Issued: personalisation from the command line is refused from now on (exit 3).
-    EXPECT_EQ(RunCli({"--state", state, "keygen", "--card-id", "00000000000000000000000000000001"})
-                  .first,
-              3);
+    EXPECT_EQ(
+        RunCli({"--state", state, "keygen", "--card-id", "00000000000000000000000000000001"}).first,
+        3);
     EXPECT_EQ(RunCli({"--state", state, "install", "--bank-key", HexOf(bank_.public_key),
                       "--certificate", cert_file})
                   .first,
@@ -181,8 +181,8 @@ TEST_F(PcscCardTest, PayRemoveReinsertAndRecover) {
   EXPECT_EQ(data->value->certificate, cert);
 
   // A load at the bank, then the balance.
-  auto load = client.CreditLoad(testing::TokenFor(client, bank_, Amount(10000),
-                                                  testing::LoadNumber(1)));
+  auto load =
+      client.CreditLoad(testing::TokenFor(client, bank_, Amount(10000), testing::LoadNumber(1)));
   ASSERT_TRUE(load.ok() && load->ok());
   auto balance = client.GetBalance();
   ASSERT_TRUE(balance.ok() && balance->ok());
@@ -229,8 +229,8 @@ TEST_F(PcscCardTest, CardPulledAfterSigningIsRecoveredWithGetLastRecord) {
     VirtualCard card(state);
     card.Insert();
     ConnectAndSelect(client);
-    auto load = client.CreditLoad(testing::TokenFor(client, bank_, Amount(3000),
-                                                    testing::LoadNumber(1)));
+    auto load =
+        client.CreditLoad(testing::TokenFor(client, bank_, Amount(3000), testing::LoadNumber(1)));
     ASSERT_TRUE(load.ok() && load->ok());
     EXPECT_EQ(card.Stop(), 0);
   }

@@ -46,17 +46,18 @@ TEST_F(StateFileTest, SaveReplacesAtomicallyWithPrivateMode) {
   PurseClient client(channel);
   (void)testing::Personalise(client, testing::TestBank());
   ASSERT_TRUE(SaveCardState(path_, applet.state()).ok());
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat(path_.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);  // it holds the card's private key
+  EXPECT_EQ(st.st_mode & 0777, 0600u);                   // it holds the card's private key
   EXPECT_NE(access((path_ + ".tmp").c_str(), F_OK), 0);  // no temporary left behind
   auto loaded = LoadCardState(path_);
   ASSERT_TRUE(loaded.ok() && loaded->has_value());
   EXPECT_EQ(**loaded, applet.state());
 
   // A second save replaces the first entirely.
-  ASSERT_TRUE(client.CreditLoad(testing::TokenFor(client, testing::TestBank(), Amount(77),
-                                                  testing::LoadNumber(1)))
+  ASSERT_TRUE(client
+                  .CreditLoad(testing::TokenFor(client, testing::TestBank(), Amount(77),
+                                                testing::LoadNumber(1)))
                   ->ok());
   ASSERT_TRUE(SaveCardState(path_, applet.state()).ok());
   auto again = LoadCardState(path_);

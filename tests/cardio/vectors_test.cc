@@ -60,9 +60,8 @@ Vectors Generate() {
   const CardId card = testing::TestCardId();
   add("card_id", card.bytes());
   exchange("select", {kClaIso, kInsSelect, 0x04, 0x00, Bytes(kAid.begin(), kAid.end()), 256});
-  exchange("generate_key",
-           {kClaProprietary, kInsGenerateKey, 0, 0, Bytes(card.bytes().begin(), card.bytes().end()),
-            256});
+  exchange("generate_key", {kClaProprietary, kInsGenerateKey, 0, 0,
+                            Bytes(card.bytes().begin(), card.bytes().end()), 256});
   const PublicKey card_key = KeyPairFromSeed(card_seed).public_key;
   add("card_public_key", card_key);
   exchange("put_bank_key", {kClaProprietary, kInsPutBankKey, 0, 0,
@@ -84,16 +83,16 @@ Vectors Generate() {
   t.offline_count_cap = 10;
   const SignedLoadToken token = SignLoadToken(t, bank);
   add("load_token", EncodeSignedLoadToken(token));
-  exchange("credit_load", {kClaProprietary, kInsCreditLoad, 0, 0, EncodeSignedLoadToken(token),
-                           256});
+  exchange("credit_load",
+           {kClaProprietary, kInsCreditLoad, 0, 0, EncodeSignedLoadToken(token), 256});
   PurchaseRequest p;
   p.terminal_id = testing::TestTerminal();
   p.terminal_sequence = 1;
   p.terminal_time_s = testing::kNow;
   for (size_t i = 0; i < p.nonce.size(); ++i) p.nonce[i] = static_cast<uint8_t>(0x50 + i);
   p.amount = Amount(1250);
-  exchange("initialize_purchase", {kClaProprietary, kInsInitializePurchase, 0, 0,
-                                   EncodePurchaseRequest(p), 256});
+  exchange("initialize_purchase",
+           {kClaProprietary, kInsInitializePurchase, 0, 0, EncodePurchaseRequest(p), 256});
   const Bytes debit = exchange("debit", {kClaProprietary, kInsDebit, 0, 0, {}, 256});
   Result<SignedRecord> record = ParseSignedRecord(std::span(debit).first(kRecordSize));
   AYNI_CHECK(record.ok());
