@@ -221,7 +221,7 @@ ResponseApdu PurseApplet::Select(const CommandApdu& apdu) {
   }
   if (*apdu.le < kSelectResponseSize) return Refuse(WrongLe(kSelectResponseSize));
   selected_ = true;
-  return Reply({kProtocolVersion, static_cast<uint8_t>(state_.lifecycle)});
+  return Reply(EncodeSelectAnswer({kProtocolVersion, state_.lifecycle}));
 }
 
 ResponseApdu PurseApplet::GetCardData(const CommandApdu& apdu) {
@@ -229,25 +229,16 @@ ResponseApdu PurseApplet::GetCardData(const CommandApdu& apdu) {
   const size_t size = kCardDataHeaderSize + (issued ? kCertificateSize : 0);
   if (auto sw = CheckShape(apdu, 0, size)) return Refuse(*sw);
   if (state_.lifecycle == Lifecycle::kBlank) return Refuse(Sw::kConditionsOfUse);
-  ByteWriter w(size);
-  w.U8(static_cast<uint8_t>(state_.lifecycle));
-  w.Raw(state_.card_id.bytes());
-  w.Raw(key_.public_key);
-  if (issued) w.Raw(EncodeSignedCertificate(*state_.certificate));
-  return Reply(w.Take());
+  return Reply(EncodeCardData({state_.lifecycle, state_.card_id, key_.public_key,
+                               issued ? state_.certificate : std::nullopt}));
 }
 
 ResponseApdu PurseApplet::GetBalance(const CommandApdu& apdu) {
   if (auto sw = CheckShape(apdu, 0, kBalanceResponseSize)) return Refuse(*sw);
   if (state_.lifecycle != Lifecycle::kIssued) return Refuse(Sw::kConditionsOfUse);
-  ByteWriter w(kBalanceResponseSize);
-  w.I64(state_.balance.minor());
-  w.U32(state_.counter);
-  w.I64(state_.offline_amount.minor());
-  w.U32(state_.offline_count);
-  w.I64(state_.offline_amount_cap.minor());
-  w.U32(state_.offline_count_cap);
-  return Reply(w.Take());
+  return Reply(EncodeBalanceAnswer({state_.balance, state_.counter, state_.offline_amount,
+                                    state_.offline_count, state_.offline_amount_cap,
+                                    state_.offline_count_cap}));
 }
 
 Sw PurseApplet::CheckPurchase(const PurchaseRequest& p) const {
@@ -267,21 +258,12 @@ ResponseApdu PurseApplet::InitializePurchase(const CommandApdu& apdu) {
     return Refuse(*sw);
   }
   if (state_.lifecycle != Lifecycle::kIssued) return Refuse(Sw::kConditionsOfUse);
-  ByteReader in(apdu.data);
-  PurchaseRequest p;
-  p.terminal_id = TerminalId(in.Array<16>());
-  p.terminal_sequence = in.U32();
-  p.terminal_time_s = in.U64();
-  p.nonce = in.Array<16>();
-  p.amount = Amount(in.I64());
-  AYNI_CHECK(in.done());
-  if (p.terminal_id.zero() || !p.amount.positive()) return Refuse(Sw::kBadData);
-  if (const Sw sw = CheckPurchase(p); sw != Sw::kOk) return Refuse(sw);
-  prepared_ = p;
-  ByteWriter w(kPurchaseResponseSize);
-  w.U32(state_.counter);
-  w.I64(state_.balance.minor());
-  return Reply(w.Take());
+  Result<PurchaseRequest> p = DecodePurchaseRequest(apdu.data);
+  AYNI_CHECK(p.ok());  // the shape check fixed the size, and every value decodes
+  if (p->terminal_id.zero() || !p->amount.positive()) return Refuse(Sw::kBadData);
+  if (const Sw sw = CheckPurchase(*p); sw != Sw::kOk) return Refuse(sw);
+  prepared_ = *p;
+  return Reply(EncodePurchaseQuote({state_.counter, state_.balance}));
 }
 
 ResponseApdu PurseApplet::Debit(const CommandApdu& apdu, std::optional<PurchaseRequest> prepared) {
@@ -322,10 +304,7 @@ ResponseApdu PurseApplet::InitializeLoad(const CommandApdu& apdu) {
   CardState next = state_;
   next.load_challenge = challenge;
   Commit(std::move(next));
-  ByteWriter w(kLoadChallengeResponseSize);
-  w.Raw(challenge);
-  w.U32(state_.counter);
-  return Reply(w.Take());
+  return Reply(EncodeLoadChallenge({challenge, state_.counter}));
 }
 
 ResponseApdu PurseApplet::CreditLoad(const CommandApdu& apdu) {

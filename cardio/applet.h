@@ -26,18 +26,13 @@
 #include "cardio/certificate.h"
 #include "cardio/crypto.h"
 #include "cardio/load_token.h"
+#include "cardio/messages.h"
 #include "cardio/protocol.h"
 #include "cardio/record.h"
 #include "clearing/amount.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio {
-
-enum class Lifecycle : uint8_t {
-  kBlank = 0,          // no key yet
-  kPersonalising = 1,  // key generated; bank key and certificate may be installed
-  kIssued = 2,         // certificate installed: personalisation is locked for good
-};
 
 struct CardState {
   Lifecycle lifecycle = Lifecycle::kBlank;
@@ -82,14 +77,6 @@ class PurseApplet {
   uint64_t state_changes() const { return state_changes_; }
 
  private:
-  struct PurchaseRequest {
-    TerminalId terminal_id;
-    uint32_t terminal_sequence = 0;
-    uint64_t terminal_time_s = 0;
-    Nonce nonce{};
-    Amount amount;
-  };
-
   ResponseApdu Dispatch(const CommandApdu& apdu, std::optional<PurchaseRequest> prepared);
   ResponseApdu Select(const CommandApdu& apdu);
   ResponseApdu GetCardData(const CommandApdu& apdu);

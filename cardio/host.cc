@@ -4,34 +4,6 @@
 
 namespace ayni::cardio {
 
-Result<CardData> ParseCardData(std::span<const uint8_t> bytes) {
-  if (bytes.size() != kCardDataHeaderSize &&
-      bytes.size() != kCardDataHeaderSize + kCertificateSize) {
-    return Status::InvalidArgument("card data has " + std::to_string(bytes.size()) +
-                                   " bytes; expected 49 or 218");
-  }
-  ByteReader in(bytes);
-  CardData d;
-  const uint8_t lifecycle = in.U8();
-  d.card_id = CardId(in.Array<16>());
-  d.public_key = in.Array<32>();
-  if (lifecycle > static_cast<uint8_t>(Lifecycle::kIssued)) {
-    return Status::InvalidArgument("card data life cycle " + std::to_string(lifecycle) +
-                                   " is unknown");
-  }
-  d.lifecycle = static_cast<Lifecycle>(lifecycle);
-  const bool issued = d.lifecycle == Lifecycle::kIssued;
-  if (issued != (in.remaining() == kCertificateSize)) {
-    return Status::InvalidArgument("card data: a certificate comes with an issued card only");
-  }
-  if (issued) {
-    Result<SignedCertificate> c = ParseSignedCertificate(in.Span(kCertificateSize));
-    if (!c.ok()) return c.status();
-    d.certificate = std::move(c).value();
-  }
-  return d;
-}
-
 Status VerifyCardData(const CardData& card, const PublicKey& bank, uint64_t now_s) {
   if (!card.certificate) return Status::FailedPrecondition("card is not issued");
   const Certificate& c = card.certificate->certificate;

@@ -12,22 +12,11 @@
 
 #include "cardio/applet.h"
 #include "cardio/certificate.h"
+#include "cardio/messages.h"
 #include "cardio/record.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio {
-
-// GET CARD DATA's answer.
-struct CardData {
-  Lifecycle lifecycle = Lifecycle::kBlank;
-  CardId card_id;
-  PublicKey public_key{};
-  std::optional<SignedCertificate> certificate;  // present once issued
-};
-
-// Refuses a size that does not match the life cycle, an unknown life cycle, or a
-// malformed certificate.
-Result<CardData> ParseCardData(std::span<const uint8_t> bytes);
 
 // The card is issued, its certificate verifies under `bank`, names this card's id and
 // key, and is not expired at now_s.

@@ -23,6 +23,12 @@ using Nonce = std::array<uint8_t, 16>;   // terminal nonce; also the load challe
 inline constexpr std::array<uint8_t, 10> kAid = {0xF0, 'A', 'Y', 'N', 'I', 'P', 'U', 'R', 'S', 'E'};
 inline constexpr uint8_t kProtocolVersion = 1;
 
+enum class Lifecycle : uint8_t {
+  kBlank = 0,          // no key yet
+  kPersonalising = 1,  // key generated; bank key and certificate may be installed
+  kIssued = 2,         // certificate installed: personalisation is locked for good
+};
+
 inline constexpr uint8_t kClaIso = 0x00;          // SELECT
 inline constexpr uint8_t kClaProprietary = 0x80;  // everything else
 

@@ -27,29 +27,13 @@ Result<CardReply<T>> Decode(Result<ResponseApdu> r, const char* what, DecodeFn d
   return reply;
 }
 
-Status WantSize(std::span<const uint8_t> data, size_t size) {
-  if (data.size() == size) return Status::Ok();
-  return Status::InvalidArgument(std::to_string(data.size()) + " bytes, expected " +
-                                 std::to_string(size));
-}
-
 Result<SignedRecord> DecodeRecord(std::span<const uint8_t> d) { return ParseSignedRecord(d); }
 Result<Empty> DecodeEmpty(std::span<const uint8_t> d) {
-  if (Status st = WantSize(d, 0); !st.ok()) return st;
+  if (!d.empty()) return Status::InvalidArgument(std::to_string(d.size()) + " bytes, expected 0");
   return Empty{};
 }
 
 }  // namespace
-
-Bytes EncodePurchaseRequest(const PurchaseRequest& p) {
-  ByteWriter w(kPurchaseRequestSize);
-  w.Raw(p.terminal_id.bytes());
-  w.U32(p.terminal_sequence);
-  w.U64(p.terminal_time_s);
-  w.Raw(p.nonce);
-  w.I64(p.amount.minor());
-  return w.Take();
-}
 
 Status CheckDebitMatches(const SignedRecord& s, const PurchaseRequest& p, const PurchaseQuote& q) {
   const OfflineRecord& r = s.record;
@@ -77,51 +61,23 @@ Result<ResponseApdu> PurseClient::Exchange(const CommandApdu& command) {
 
 Result<CardReply<SelectAnswer>> PurseClient::Select() {
   const CommandApdu c{kClaIso, kInsSelect, 0x04, 0x00, Bytes(kAid.begin(), kAid.end()), 256};
-  return Decode<SelectAnswer>(Exchange(c), "SELECT",
-                              [](std::span<const uint8_t> d) -> Result<SelectAnswer> {
-                                if (Status st = WantSize(d, kSelectResponseSize); !st.ok()) {
-                                  return st;
-                                }
-                                if (d[1] > static_cast<uint8_t>(Lifecycle::kIssued)) {
-                                  return Status::InvalidArgument("unknown life cycle");
-                                }
-                                return SelectAnswer{d[0], static_cast<Lifecycle>(d[1])};
-                              });
+  return Decode<SelectAnswer>(Exchange(c), "SELECT", DecodeSelectAnswer);
 }
 
 Result<CardReply<CardData>> PurseClient::GetCardData() {
   return Decode<CardData>(Exchange(Command(kInsGetCardData, {}, 256)), "GET CARD DATA",
-                          [](std::span<const uint8_t> d) { return ParseCardData(d); });
+                          DecodeCardData);
 }
 
 Result<CardReply<BalanceAnswer>> PurseClient::GetBalance() {
   return Decode<BalanceAnswer>(Exchange(Command(kInsGetBalance, {}, 256)), "GET BALANCE",
-                               [](std::span<const uint8_t> d) -> Result<BalanceAnswer> {
-                                 if (Status st = WantSize(d, kBalanceResponseSize); !st.ok())
-                                   return st;
-                                 ByteReader in(d);
-                                 BalanceAnswer b;
-                                 b.balance = Amount(in.I64());
-                                 b.counter = in.U32();
-                                 b.offline_amount = Amount(in.I64());
-                                 b.offline_count = in.U32();
-                                 b.offline_amount_cap = Amount(in.I64());
-                                 b.offline_count_cap = in.U32();
-                                 return b;
-                               });
+                               DecodeBalanceAnswer);
 }
 
 Result<CardReply<PurchaseQuote>> PurseClient::InitializePurchase(const PurchaseRequest& p) {
   return Decode<PurchaseQuote>(
       Exchange(Command(kInsInitializePurchase, EncodePurchaseRequest(p), 256)),
-      "INITIALIZE PURCHASE", [](std::span<const uint8_t> d) -> Result<PurchaseQuote> {
-        if (Status st = WantSize(d, kPurchaseResponseSize); !st.ok()) return st;
-        ByteReader in(d);
-        PurchaseQuote q;
-        q.counter = in.U32();
-        q.balance = Amount(in.I64());
-        return q;
-      });
+      "INITIALIZE PURCHASE", DecodePurchaseQuote);
 }
 
 Result<CardReply<SignedRecord>> PurseClient::Debit() {
@@ -135,15 +91,7 @@ Result<CardReply<SignedRecord>> PurseClient::GetLastRecord() {
 
 Result<CardReply<LoadChallenge>> PurseClient::InitializeLoad() {
   return Decode<LoadChallenge>(Exchange(Command(kInsInitializeLoad, {}, 256)), "INITIALIZE LOAD",
-                               [](std::span<const uint8_t> d) -> Result<LoadChallenge> {
-                                 if (Status st = WantSize(d, kLoadChallengeResponseSize); !st.ok())
-                                   return st;
-                                 ByteReader in(d);
-                                 LoadChallenge c;
-                                 c.challenge = in.Array<16>();
-                                 c.counter = in.U32();
-                                 return c;
-                               });
+                               DecodeLoadChallenge);
 }
 
 Result<CardReply<SignedRecord>> PurseClient::CreditLoad(const SignedLoadToken& token) {
@@ -156,7 +104,9 @@ Result<CardReply<PublicKey>> PurseClient::GenerateKey(const CardId& card_id) {
       Exchange(
           Command(kInsGenerateKey, Bytes(card_id.bytes().begin(), card_id.bytes().end()), 256)),
       "GENERATE KEY", [](std::span<const uint8_t> d) -> Result<PublicKey> {
-        if (Status st = WantSize(d, 32); !st.ok()) return st;
+        if (d.size() != 32) {
+          return Status::InvalidArgument(std::to_string(d.size()) + " bytes, expected 32");
+        }
         PublicKey k{};
         std::copy(d.begin(), d.end(), k.begin());
         return k;

@@ -14,6 +14,7 @@
 #include "cardio/channel.h"
 #include "cardio/host.h"
 #include "cardio/load_token.h"
+#include "cardio/messages.h"
 #include "cardio/record.h"
 #include "cardio/status_words.h"
 #include "clearing/amount.h"
@@ -29,41 +30,6 @@ struct CardReply {
 };
 
 struct Empty {};
-
-struct SelectAnswer {
-  uint8_t version = 0;
-  Lifecycle lifecycle = Lifecycle::kBlank;
-};
-
-struct BalanceAnswer {
-  Amount balance;
-  uint32_t counter = 0;
-  Amount offline_amount;
-  uint32_t offline_count = 0;
-  Amount offline_amount_cap;
-  uint32_t offline_count_cap = 0;
-};
-
-struct PurchaseRequest {
-  TerminalId terminal_id;
-  uint32_t terminal_sequence = 0;
-  uint64_t terminal_time_s = 0;
-  Nonce nonce{};
-  Amount amount;
-};
-
-struct PurchaseQuote {
-  uint32_t counter = 0;  // the card's counter now; the debit record will carry counter + 1
-  Amount balance;
-};
-
-struct LoadChallenge {
-  Nonce challenge{};
-  uint32_t counter = 0;
-};
-
-// INITIALIZE PURCHASE's data field.
-Bytes EncodePurchaseRequest(const PurchaseRequest& request);
 
 // The debit record answers this purchase: same terminal fields and amount, the next
 // counter, the balance reduced by the amount.

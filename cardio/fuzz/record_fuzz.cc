@@ -1,5 +1,5 @@
-// libFuzzer target: every parser of signed card data (record, certificate, load token,
-// GET CARD DATA answer, R-APDU, the vcard state file). Whatever parses must re-encode to
+// libFuzzer target: every parser of card data (record, certificate, load token, the APDU
+// data fields of messages.h, R-APDU, the vcard state file). Whatever parses must re-encode to
 // the same bytes (the layouts are canonical: one byte string per value), and a parsed
 // record, certificate or token must never verify under a key that did not sign it.
 #include <cstddef>
@@ -9,6 +9,7 @@
 #include "cardio/certificate.h"
 #include "cardio/host.h"
 #include "cardio/load_token.h"
+#include "cardio/messages.h"
 #include "cardio/record.h"
 #include "clearing/check.h"
 
@@ -37,8 +38,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     AYNI_CHECK(EncodeSignedLoadToken(*t) == bytes);
     AYNI_CHECK(!VerifyLoadTokenSignature(*t, kStranger.public_key));
   }
-  if (Result<CardData> d = ParseCardData(input); d.ok()) {
+  if (Result<CardData> d = DecodeCardData(input); d.ok()) {
     AYNI_CHECK(d->certificate.has_value() == (d->lifecycle == Lifecycle::kIssued));
+  }
+  if (Result<CardData> d = DecodeCardData(input); d.ok()) {
+    AYNI_CHECK(EncodeCardData(*d) == bytes);
+  }
+  if (Result<BalanceAnswer> b = DecodeBalanceAnswer(input); b.ok()) {
+    AYNI_CHECK(EncodeBalanceAnswer(*b) == bytes);
+  }
+  if (Result<PurchaseRequest> p = DecodePurchaseRequest(input); p.ok()) {
+    AYNI_CHECK(EncodePurchaseRequest(*p) == bytes);
+  }
+  if (Result<PurchaseQuote> q = DecodePurchaseQuote(input); q.ok()) {
+    AYNI_CHECK(EncodePurchaseQuote(*q) == bytes);
+  }
+  if (Result<LoadChallenge> c = DecodeLoadChallenge(input); c.ok()) {
+    AYNI_CHECK(EncodeLoadChallenge(*c) == bytes);
+  }
+  if (Result<SelectAnswer> a = DecodeSelectAnswer(input); a.ok()) {
+    AYNI_CHECK(EncodeSelectAnswer(*a) == bytes);
   }
   if (Result<ResponseApdu> r = ParseResponseApdu(input); r.ok()) {
     AYNI_CHECK(EncodeResponseApdu(r->data, r->sw) == bytes);

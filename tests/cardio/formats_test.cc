@@ -8,6 +8,7 @@
 
 #include "cardio/certificate.h"
 #include "cardio/load_token.h"
+#include "cardio/messages.h"
 #include "cardio/record.h"
 #include "tests/cardio/card_fixture.h"
 
@@ -99,6 +100,37 @@ TEST(FormatsTest, LoadTokenFieldsRefusedByName) {
     ASSERT_FALSE(r.ok());
     EXPECT_NE(r.status().message().find(c.message_part), std::string::npos) << r.status().message();
   }
+}
+
+TEST(FormatsTest, MessageDecodersRoundTripAndRefuseWrongSizes) {
+  PurchaseRequest p = testing::Purchase(Amount(1250), 3);
+  const Bytes request = EncodePurchaseRequest(p);
+  ASSERT_EQ(request.size(), kPurchaseRequestSize);
+  Result<PurchaseRequest> back = DecodePurchaseRequest(request);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(EncodePurchaseRequest(*back), request);
+  EXPECT_EQ(back->amount, Amount(1250));
+  EXPECT_EQ(back->terminal_sequence, 3u);
+
+  const Bytes balance = EncodeBalanceAnswer({Amount(5), 6, Amount(7), 8, Amount(9), 10});
+  ASSERT_EQ(balance.size(), kBalanceResponseSize);
+  EXPECT_EQ(DecodeBalanceAnswer(balance)->offline_count_cap, 10u);
+  EXPECT_EQ(DecodePurchaseQuote(EncodePurchaseQuote({4, Amount(99)}))->balance, Amount(99));
+  EXPECT_EQ(DecodeLoadChallenge(EncodeLoadChallenge({{}, 12}))->counter, 12u);
+  EXPECT_EQ(DecodeSelectAnswer(Bytes{1, 2})->lifecycle, Lifecycle::kIssued);
+  EXPECT_FALSE(DecodeSelectAnswer(Bytes{1, 3}).ok());  // unknown life cycle
+
+  const Bytes one_more(kBalanceResponseSize + 1, 0);
+  EXPECT_FALSE(DecodeBalanceAnswer(one_more).ok());
+  EXPECT_FALSE(DecodePurchaseRequest(Bytes(kPurchaseRequestSize - 1, 0)).ok());
+  EXPECT_FALSE(DecodePurchaseQuote(Bytes(kPurchaseResponseSize + 1, 0)).ok());
+  EXPECT_FALSE(DecodeLoadChallenge(Bytes(19, 0)).ok());
+  EXPECT_FALSE(DecodeCardData(Bytes(50, 0)).ok());
+  Bytes blank_with_cert(kCardDataHeaderSize + kCertificateSize, 0);  // life cycle 0
+  EXPECT_FALSE(DecodeCardData(blank_with_cert).ok());
+  Bytes issued_without(kCardDataHeaderSize, 0);
+  issued_without[0] = 2;
+  EXPECT_FALSE(DecodeCardData(issued_without).ok());
 }
 
 TEST(FormatsTest, PrefixesSeparateTheKindsOfSignature) {
