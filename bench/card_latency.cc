@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "cardio/issuer.h"
 #include "cardio/pcsc/pcsc_reader.h"
 #include "cardio/purse_client.h"
 
@@ -89,30 +90,20 @@ int Main(int argc, char** argv) {
   bank_seed.fill(0x42);
   const KeyPair bank = KeyPairFromSeed(bank_seed);
   const CardId card_id = CardId::FromParts(0xbe4c, 1);
-  if (!client.Select()->ok()) return Die("SELECT");
-  auto key = client.GenerateKey(card_id);
-  if (!key.ok() || !key->ok()) return Die("GENERATE KEY");
-  if (!client.PutBankKey(bank.public_key)->ok()) return Die("PUT BANK KEY");
   Certificate c;
   c.scheme_id = 1;
   c.card_id = card_id;
-  c.card_public_key = *key->value;
   c.member_account = AccountId(1);
   c.currency = CurrencyId(1);
   c.limits = {Amount(100), Amount(1000000), 1000000, Amount(10000000)};
   c.expiry_s = 4102444800;  // 2100-01-01
-  if (!client.PutCertificate(IssueCertificate(c, bank))->ok()) return Die("PUT CERTIFICATE");
-  auto challenge = client.InitializeLoad();
-  if (!challenge.ok() || !challenge->ok()) return Die("INITIALIZE LOAD");
-  LoadToken t;
-  t.card_id = card_id;
-  t.counter = challenge->value->counter;
-  t.challenge = challenge->value->challenge;
-  t.amount = Amount(1000000);
-  t.load_id = LoadId::FromParts(1, 1);
-  t.offline_amount_cap = Amount(1000000);
-  t.offline_count_cap = 1000000;
-  if (!client.CreditLoad(SignLoadToken(t, bank))->ok()) return Die("CREDIT LOAD");
+  if (auto cert = PersonaliseCard(client, bank, c); !cert.ok()) {
+    return Die(cert.status().ToString());
+  }
+  const LoadTerms terms{Amount(1000000), LoadId::FromParts(1, 1), Amount(1000000), 1000000};
+  if (auto load = LoadCard(client, bank, card_id, terms); !load.ok()) {
+    return Die(load.status().ToString());
+  }
 
   using Clock = std::chrono::steady_clock;
   auto ms_since = [](Clock::time_point t0) {

@@ -13,6 +13,7 @@
 
 #include "cardio/applet.h"
 #include "cardio/channel.h"
+#include "cardio/issuer.h"
 #include "cardio/purse_client.h"
 #include "clearing/check.h"
 
@@ -27,31 +28,16 @@ CardState BuildIssued() {
   KeySeed bank_seed;
   bank_seed.fill(0x42);
   const KeyPair bank = KeyPairFromSeed(bank_seed);
-  const CardId card = CardId::FromParts(0x0011223344556677, 0x8899aabbccddeeff);
-  AYNI_CHECK(client.Select()->ok());
-  auto key = client.GenerateKey(card);
-  AYNI_CHECK(key.ok() && key->ok());
-  AYNI_CHECK(client.PutBankKey(bank.public_key)->ok());
   Certificate c;
   c.scheme_id = 1;
-  c.card_id = card;
-  c.card_public_key = *key->value;
+  c.card_id = CardId::FromParts(0x0011223344556677, 0x8899aabbccddeeff);
   c.member_account = AccountId(42);
   c.currency = CurrencyId(7);
   c.limits = {Amount(5000), Amount(20000), 10, Amount(100000)};
   c.expiry_s = 1893456000;
-  AYNI_CHECK(client.PutCertificate(IssueCertificate(c, bank))->ok());
-  auto challenge = client.InitializeLoad();
-  AYNI_CHECK(challenge.ok() && challenge->ok());
-  LoadToken t;
-  t.card_id = card;
-  t.counter = challenge->value->counter;
-  t.challenge = challenge->value->challenge;
-  t.amount = Amount(50000);
-  t.load_id = LoadId::FromParts(1, 1);
-  t.offline_amount_cap = Amount(20000);
-  t.offline_count_cap = 10;
-  AYNI_CHECK(client.CreditLoad(SignLoadToken(t, bank))->ok());
+  AYNI_CHECK(PersonaliseCard(client, bank, c).ok());
+  const LoadTerms terms{Amount(50000), LoadId::FromParts(1, 1), Amount(20000), 10};
+  AYNI_CHECK(LoadCard(client, bank, c.card_id, terms).ok());
   return applet.state();
 }
 

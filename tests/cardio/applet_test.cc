@@ -11,6 +11,7 @@
 
 #include "cardio/channel.h"
 #include "cardio/host.h"
+#include "cardio/issuer.h"
 #include "cardio/purse_client.h"
 #include "tests/cardio/card_fixture.h"
 
@@ -245,6 +246,33 @@ TEST_F(AppletTest, PersonalisationRefusals) {
   EXPECT_EQ(client_.PutBankKey(rogue.public_key)->sw, Sw::kConditionsOfUse);
   EXPECT_EQ(client_.PutCertificate(good)->sw, Sw::kConditionsOfUse);
   EXPECT_EQ(applet_.state(), issued);
+}
+
+TEST_F(AppletTest, IssuerHelpersNameTheRefusal) {
+  cert_ = testing::Personalise(client_, bank_);
+  // A second personalisation: the card refuses, and the error names command and SW.
+  Result<SignedCertificate> again =
+      PersonaliseCard(client_, bank_, testing::TestCertificate(TestCardId(), PublicKey{}));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(again.status().message().find("GENERATE KEY: 6985"), std::string::npos)
+      << again.status().message();
+  // Invalid terms are refused before anything reaches the card.
+  const uint64_t changes = applet_.state_changes();
+  Result<SignedRecord> negative =
+      LoadCard(client_, bank_, TestCardId(), {Amount(-1), LoadNumber(1), Amount(0), 0});
+  EXPECT_EQ(negative.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(applet_.state_changes(), changes);
+  // Caps above the certificate's: the card says 6A80.
+  Result<SignedRecord> big =
+      LoadCard(client_, bank_, TestCardId(), {Amount(1), LoadNumber(1), Amount(20001), 1});
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.status().message().find("CREDIT LOAD: 6a80"), std::string::npos)
+      << big.status().message();
+  Result<SignedRecord> ok =
+      LoadCard(client_, bank_, TestCardId(), {Amount(1), LoadNumber(1), Amount(20000), 1});
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->record.balance_after, Amount(1));
 }
 
 // ---- Loads -----------------------------------------------------------------------------

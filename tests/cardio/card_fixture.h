@@ -9,6 +9,7 @@
 
 #include "cardio/certificate.h"
 #include "cardio/crypto.h"
+#include "cardio/issuer.h"
 #include "cardio/load_token.h"
 #include "cardio/purse_client.h"
 
@@ -47,19 +48,13 @@ inline Certificate TestCertificate(const CardId& card, const PublicKey& card_key
   return c;
 }
 
-// GENERATE KEY, PUT BANK KEY, PUT CERTIFICATE; returns the certificate installed.
+// SELECT, GENERATE KEY, PUT BANK KEY, PUT CERTIFICATE; returns the certificate installed.
 inline SignedCertificate Personalise(PurseClient& client, const KeyPair& bank,
                                      const CardId& card = TestCardId()) {
-  auto sel = client.Select();
-  EXPECT_TRUE(sel.ok() && sel->ok());
-  auto key = client.GenerateKey(card);
-  EXPECT_TRUE(key.ok() && key->ok()) << (key.ok() ? SwName(key->sw) : key.status().ToString());
-  auto put_bank = client.PutBankKey(bank.public_key);
-  EXPECT_TRUE(put_bank.ok() && put_bank->ok());
-  const SignedCertificate cert = IssueCertificate(TestCertificate(card, *key->value), bank);
-  auto put_cert = client.PutCertificate(cert);
-  EXPECT_TRUE(put_cert.ok() && put_cert->ok());
-  return cert;
+  Result<SignedCertificate> cert =
+      PersonaliseCard(client, bank, TestCertificate(card, PublicKey{}));
+  EXPECT_TRUE(cert.ok()) << cert.status().ToString();
+  return cert.ok() ? *cert : SignedCertificate{};
 }
 
 inline LoadId LoadNumber(uint64_t n) { return LoadId::FromParts(0x10AD, n); }
@@ -68,17 +63,10 @@ inline LoadId LoadNumber(uint64_t n) { return LoadId::FromParts(0x10AD, n); }
 inline SignedLoadToken TokenFor(PurseClient& client, const KeyPair& bank, Amount amount,
                                 LoadId load_id, Amount amount_cap = Amount(20000),
                                 uint32_t count_cap = 10, const CardId& card = TestCardId()) {
-  auto challenge = client.InitializeLoad();
-  EXPECT_TRUE(challenge.ok() && challenge->ok());
-  LoadToken t;
-  t.card_id = card;
-  t.counter = challenge->value->counter;
-  t.challenge = challenge->value->challenge;
-  t.amount = amount;
-  t.load_id = load_id;
-  t.offline_amount_cap = amount_cap;
-  t.offline_count_cap = count_cap;
-  return SignLoadToken(t, bank);
+  Result<SignedLoadToken> t =
+      AuthoriseLoad(client, bank, card, {amount, load_id, amount_cap, count_cap});
+  EXPECT_TRUE(t.ok()) << t.status().ToString();
+  return t.ok() ? *t : SignedLoadToken{};
 }
 
 inline PurchaseRequest Purchase(Amount amount, uint32_t sequence = 1, uint64_t time = kNow) {
