@@ -94,8 +94,9 @@ Result<Bytes> ReadSmallFile(const std::string& path) {
   return out;
 }
 
-// The card as a process: applet + state file.
-class Card {
+// The card as a process: applet + state file. As a CardChannel it is the card driven
+// in-process (personalisation from the command line), with the same persistence.
+class Card final : public CardChannel {
  public:
   static Result<std::unique_ptr<Card>> Open(const std::string& path, RandomSource& random) {
     Result<std::optional<CardState>> loaded = LoadCardState(path);
@@ -106,7 +107,7 @@ class Card {
   PurseApplet& applet() { return applet_; }
 
   // Runs one command; persists the state before returning the answer when it changed.
-  Result<Bytes> Process(std::span<const uint8_t> command) {
+  Result<Bytes> Transmit(std::span<const uint8_t> command) override {
     const uint64_t before = applet_.state_changes();
     Bytes response = applet_.Process(command);
     if (applet_.state_changes() != before) {
@@ -122,18 +123,6 @@ class Card {
   PurseApplet applet_;
 };
 
-// Drives the card in-process with the purse client (personalisation commands).
-class LocalChannel final : public CardChannel {
- public:
-  explicit LocalChannel(Card& card) : card_(card) {}
-  Result<Bytes> Transmit(std::span<const uint8_t> command) override {
-    return card_.Process(command);
-  }
-
- private:
-  Card& card_;
-};
-
 template <typename T>
 int Refused(const char* what, const Result<CardReply<T>>& r) {
   if (!r.ok()) return Fail(r.status());
@@ -146,8 +135,7 @@ int Keygen(Card& card, const std::map<std::string, std::string>& opts) {
   if (it == opts.end()) return Usage("keygen needs --card-id");
   const std::optional<CardId> id = CardId::FromHex(it->second);
   if (!id) return Usage("--card-id must be 32 hex digits");
-  LocalChannel channel(card);
-  PurseClient client(channel);
+  PurseClient client(card);
   if (auto r = client.Select(); !r.ok() || !r->ok()) return Refused("SELECT", r);
   auto key = client.GenerateKey(*id);
   if (!key.ok() || !key->ok()) return Refused("GENERATE KEY", key);
@@ -175,8 +163,7 @@ int Install(Card& card, const std::map<std::string, std::string>& opts) {
   if (!cert.ok()) return Fail(cert.status());
   PublicKey bank_key{};
   std::copy(bank->begin(), bank->end(), bank_key.begin());
-  LocalChannel channel(card);
-  PurseClient client(channel);
+  PurseClient client(card);
   if (auto r = client.Select(); !r.ok() || !r->ok()) return Refused("SELECT", r);
   if (auto r = client.PutBankKey(bank_key); !r.ok() || !r->ok()) {
     return Refused("PUT BANK KEY", r);
@@ -220,7 +207,7 @@ Status Serve(Card& card, VpcdLink& link, std::optional<uint8_t> pull_after) {
       continue;  // unknown control codes are not answered
     }
     if (frame->empty()) continue;
-    Result<Bytes> response = card.Process(*frame);
+    Result<Bytes> response = card.Transmit(*frame);
     if (!response.ok()) {
       // The new state is not durable: the answer must not leave the card.
       std::fprintf(stderr, "ayni-vcard: %s\n", response.status().ToString().c_str());
