@@ -168,48 +168,34 @@ ResponseApdu PurseApplet::Dispatch(const CommandApdu& apdu,
   }
   if (apdu.cla != kClaProprietary) return Refuse(Sw::kClaNotSupported);
   if (!selected_) return Refuse(Sw::kConditionsOfUse);
+  // An unknown INS is 6D00 whatever P1-P2 are; a known one needs P1 = P2 = 00.
+  auto run = [&](auto handler) {
+    return apdu.p1 == 0 && apdu.p2 == 0 ? handler() : Refuse(Sw::kWrongP1P2);
+  };
   switch (apdu.ins) {
     case kInsGetCardData:
+      return run([&] { return GetCardData(apdu); });
     case kInsGetBalance:
+      return run([&] { return GetBalance(apdu); });
     case kInsInitializePurchase:
+      return run([&] { return InitializePurchase(apdu); });
     case kInsDebit:
+      return run([&] { return Debit(apdu, std::move(prepared)); });
     case kInsGetLastRecord:
+      return run([&] { return GetLastRecord(apdu); });
     case kInsInitializeLoad:
+      return run([&] { return InitializeLoad(apdu); });
     case kInsCreditLoad:
+      return run([&] { return CreditLoad(apdu); });
     case kInsGenerateKey:
+      return run([&] { return GenerateKey(apdu); });
     case kInsPutBankKey:
+      return run([&] { return PutBankKey(apdu); });
     case kInsPutCertificate:
-      break;
+      return run([&] { return PutCertificate(apdu); });
     default:
       return Refuse(Sw::kInsNotSupported);
   }
-  if (apdu.p1 != 0 || apdu.p2 != 0) return Refuse(Sw::kWrongP1P2);
-  switch (apdu.ins) {
-    case kInsGetCardData:
-      return GetCardData(apdu);
-    case kInsGetBalance:
-      return GetBalance(apdu);
-    case kInsInitializePurchase:
-      return InitializePurchase(apdu);
-    case kInsDebit:
-      return Debit(apdu, std::move(prepared));
-    case kInsGetLastRecord:
-      return GetLastRecord(apdu);
-    case kInsInitializeLoad:
-      return InitializeLoad(apdu);
-    case kInsCreditLoad:
-      return CreditLoad(apdu);
-    case kInsGenerateKey:
-      return GenerateKey(apdu);
-    case kInsPutBankKey:
-      return PutBankKey(apdu);
-    case kInsPutCertificate:
-      return PutCertificate(apdu);
-    default:
-      break;
-  }
-  AYNI_CHECK(false);  // the first switch admitted only the INS handled above
-  return Refuse(Sw::kInsNotSupported);
 }
 
 ResponseApdu PurseApplet::Select(const CommandApdu& apdu) {
