@@ -16,6 +16,7 @@
 // hook --pull-after INS (hex) makes the card exit right after it executed and persisted
 // that command, before it answers: a card pulled mid-payment. --no-quickack (no value)
 // leaves TCP_QUICKACK off, only to measure the delayed-ACK stall it avoids.
+// One process per state file (a lock beside it): a second one would be a cloned card.
 // Exit codes: 0 ok, 1 operational failure, 2 usage, 3 the card refused.
 #include <fcntl.h>
 #include <poll.h>
@@ -99,9 +100,12 @@ Result<Bytes> ReadSmallFile(const std::string& path) {
 class Card final : public CardChannel {
  public:
   static Result<std::unique_ptr<Card>> Open(const std::string& path, RandomSource& random) {
+    Result<StateLock> lock = StateLock::Acquire(path);
+    if (!lock.ok()) return lock.status();
     Result<std::optional<CardState>> loaded = LoadCardState(path);
     if (!loaded.ok()) return loaded.status();
-    return std::unique_ptr<Card>(new Card(path, random, loaded->value_or(CardState{})));
+    return std::unique_ptr<Card>(
+        new Card(std::move(lock).value(), path, random, loaded->value_or(CardState{})));
   }
 
   PurseApplet& applet() { return applet_; }
@@ -117,8 +121,9 @@ class Card final : public CardChannel {
   }
 
  private:
-  Card(std::string path, RandomSource& random, CardState state)
-      : path_(std::move(path)), applet_(random, std::move(state)) {}
+  Card(StateLock lock, std::string path, RandomSource& random, CardState state)
+      : lock_(std::move(lock)), path_(std::move(path)), applet_(random, std::move(state)) {}
+  StateLock lock_;  // one process per card state, for as long as the card runs
   std::string path_;
   PurseApplet applet_;
 };

@@ -1,10 +1,12 @@
 #include "cardio/vcard/state_file.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace ayni::cardio {
 
@@ -53,6 +55,26 @@ Status SaveCardState(const std::string& path, const CardState& state) {
   ::close(dfd);
   if (!synced) return Errno("cannot fsync directory", dir);
   return Status::Ok();
+}
+
+Result<StateLock> StateLock::Acquire(const std::string& path) {
+  const std::string lock_path = path + ".lock";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Errno("cannot open", lock_path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const bool busy = errno == EWOULDBLOCK;
+    const Status st = busy ? Status::FailedPrecondition("another ayni-vcard is using " + path)
+                           : Errno("cannot lock", lock_path);
+    ::close(fd);
+    return st;
+  }
+  return StateLock(fd);
+}
+
+StateLock::StateLock(StateLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+
+StateLock::~StateLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
 Result<std::optional<CardState>> LoadCardState(const std::string& path) {

@@ -15,6 +15,23 @@
 namespace ayni::cardio {
 
 Status SaveCardState(const std::string& path, const CardState& state);
+
+// An exclusive lock on a state file (flock on "<path>.lock", kept while the object lives):
+// two processes on one state would be a cloned card, signing the same counters.
+class StateLock {
+ public:
+  // kFailedPrecondition when another process holds it.
+  static Result<StateLock> Acquire(const std::string& path);
+  StateLock(StateLock&& other) noexcept;
+  StateLock& operator=(StateLock&&) = delete;
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+  ~StateLock();
+
+ private:
+  explicit StateLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
 // nullopt when the file does not exist (a blank card); an error when it is unreadable or
 // not a valid state.
 Result<std::optional<CardState>> LoadCardState(const std::string& path);

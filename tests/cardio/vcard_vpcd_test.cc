@@ -142,6 +142,9 @@ class CardProcess {
   }
   int Stop() {
     kill(pid_, SIGTERM);
+    return WaitExit();
+  }
+  int WaitExit() {
     int status = 0;
     waitpid(pid_, &status, 0);
     pid_ = 0;
@@ -198,6 +201,11 @@ TEST(VcardVpcdTest, SpeaksVpcdRetriesReconnectsAndPersists) {
   EXPECT_EQ(vpcd.Exchange({0x80, 0xCA, 0x00, 0x00, 0x05, 0x01}), (Bytes{0x67, 0x00}));
   EXPECT_EQ(vpcd.Exchange(SelectApdu()), (Bytes{0x01, 0x01, 0x90, 0x00}));
 
+  // A second ayni-vcard on the same state would be a clone: it refuses to start.
+  CardProcess clone(state, vpcd.port());
+  EXPECT_TRUE(clone.AwaitLog("another ayni-vcard is using")) << clone.log();
+  EXPECT_EQ(clone.WaitExit(), 1);
+
   // vpcd drops the card (pcscd restarted): the card comes back by itself.
   vpcd.CloseCard();
   ASSERT_TRUE(vpcd.Accept());
@@ -207,6 +215,7 @@ TEST(VcardVpcdTest, SpeaksVpcdRetriesReconnectsAndPersists) {
 
   EXPECT_EQ(card.Stop(), 0) << card.log();
   std::remove(state.c_str());
+  std::remove((state + ".lock").c_str());
   rmdir(dir.c_str());
 }
 
