@@ -7,10 +7,8 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <span>
 
-#include "cardio/applet.h"
 #include "cardio/certificate.h"
 #include "cardio/messages.h"
 #include "cardio/record.h"
