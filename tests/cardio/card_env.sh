@@ -7,7 +7,8 @@
 #   * loopback up (it is down in a new network namespace), so vpcd can listen on
 #     127.0.0.1:35963 and ayni-vcard can reach it;
 #   * `pcscd -f` in the foreground, stopped on exit; its log goes to $AYNI_CARD_LOG_DIR
-#     (default: a temporary directory) and is printed when COMMAND fails.
+#     (default: a temporary directory, removed after a pass and kept after a failure)
+#     and is printed when COMMAND fails.
 # COMMAND starts ayni-vcard itself (the card tests insert and pull the card). Exits with
 # COMMAND's status.
 set -euo pipefail
@@ -20,7 +21,12 @@ if [ "${AYNI_IN_CARD_NS:-0}" != 1 ]; then
   exec unshare --mount --net --propagation private env AYNI_IN_CARD_NS=1 "$0" "$@"
 fi
 
-log_dir=${AYNI_CARD_LOG_DIR:-$(mktemp -d /tmp/ayni-card.XXXXXX)}
+own_log_dir=0
+if [ -z "${AYNI_CARD_LOG_DIR:-}" ]; then
+  AYNI_CARD_LOG_DIR=$(mktemp -d /tmp/ayni-card.XXXXXX)
+  own_log_dir=1
+fi
+log_dir=$AYNI_CARD_LOG_DIR
 mkdir -p "$log_dir" /run/pcscd
 mount -t tmpfs -o mode=0755 tmpfs /run/pcscd
 ip link set lo up
@@ -56,7 +62,10 @@ export AYNI_CARD_LOG_DIR=$log_dir
 status=0
 "$@" || status=$?
 if [ "$status" -ne 0 ]; then
-  echo "card_env.sh: command failed ($status); pcscd log:" >&2
+  echo "card_env.sh: command failed ($status); pcscd log ($log_dir kept):" >&2
   tail -n 50 "$log_dir/pcscd.log" >&2
+elif [ "$own_log_dir" = 1 ]; then
+  stop_pcscd
+  rm -rf "$log_dir"  # card state files hold test keys; nothing to keep after a pass
 fi
 exit "$status"
