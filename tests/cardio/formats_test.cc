@@ -23,9 +23,18 @@ struct FieldCase {
   const char* message_part;
 };
 
-void Overwrite(Bytes& b, size_t offset, size_t size, uint8_t fill) {
-  std::fill(b.begin() + static_cast<ptrdiff_t>(offset),
-            b.begin() + static_cast<ptrdiff_t>(offset + size), fill);
+// Each case overwrites one field of `good` and expects `parse` to refuse it by name.
+template <typename Parse>
+void ExpectFieldRefusals(const Bytes& good, const std::vector<FieldCase>& cases, Parse parse) {
+  for (const FieldCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    Bytes bad = good;
+    std::fill(bad.begin() + static_cast<ptrdiff_t>(c.offset),
+              bad.begin() + static_cast<ptrdiff_t>(c.offset + c.size), c.fill);
+    const auto r = parse(bad);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find(c.message_part), std::string::npos) << r.status().message();
+  }
 }
 
 TEST(FormatsTest, CertificateFieldsRefusedByName) {
@@ -49,14 +58,7 @@ TEST(FormatsTest, CertificateFieldsRefusedByName) {
       {"balance_max_zero", 89, 8, 0, "balance max"},
       {"expiry_zero", 97, 8, 0, "expiry"},
   };
-  for (const FieldCase& c : cases) {
-    SCOPED_TRACE(c.name);
-    Bytes bad = bytes;
-    Overwrite(bad, c.offset, c.size, c.fill);
-    Result<SignedCertificate> r = ParseSignedCertificate(bad);
-    ASSERT_FALSE(r.ok());
-    EXPECT_NE(r.status().message().find(c.message_part), std::string::npos) << r.status().message();
-  }
+  ExpectFieldRefusals(bytes, cases, [](const Bytes& b) { return ParseSignedCertificate(b); });
   EXPECT_FALSE(ParseSignedCertificate(Bytes(bytes.begin(), bytes.end() - 1)).ok());
   // Every byte is signed.
   for (size_t i = 0; i < kCertificateBodySize; i += 13) {
@@ -92,14 +94,7 @@ TEST(FormatsTest, LoadTokenFieldsRefusedByName) {
       {"load_id", 45, 16, 0, "load id"},
       {"cap_negative", 61, 8, 0xFF, "offline amount cap"},
   };
-  for (const FieldCase& c : cases) {
-    SCOPED_TRACE(c.name);
-    Bytes bad = bytes;
-    Overwrite(bad, c.offset, c.size, c.fill);
-    Result<SignedLoadToken> r = ParseSignedLoadToken(bad);
-    ASSERT_FALSE(r.ok());
-    EXPECT_NE(r.status().message().find(c.message_part), std::string::npos) << r.status().message();
-  }
+  ExpectFieldRefusals(bytes, cases, [](const Bytes& b) { return ParseSignedLoadToken(b); });
 }
 
 TEST(FormatsTest, MessageDecodersRoundTripAndRefuseWrongSizes) {
