@@ -2,8 +2,10 @@
 # The test command: installs what is missing, builds, and runs the whole suite through
 # ctest. Extra arguments go to ctest (e.g. ./deploy/test.sh -L core, -R Randomized).
 #
-# Two build trees: build/ (RelWithDebInfo, everything) and build-asan/ (ASan + UBSan over
-# the domain core). AYNI_SKIP_ASAN=1 skips the second for quick local runs.
+# Three build trees: build/ (RelWithDebInfo, everything), build-asan/ (ASan + UBSan over
+# the domain core and cardio/) and build-fuzz/ (clang-14 libFuzzer targets under ASan +
+# UBSan, each run ~30 s from its committed corpus). AYNI_SKIP_ASAN=1 skips the last two for
+# quick local runs; AYNI_SKIP_FUZZ=1 skips only the fuzzers.
 # Exits non-zero on any failure.
 set -euo pipefail
 
@@ -49,6 +51,15 @@ if [ "${AYNI_SKIP_ASAN:-0}" != 1 ]; then
   echo "== ctest (build-asan/)"
   (cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure --timeout 1800 -L core "$@") || status=1
+fi
+
+if [ "${AYNI_SKIP_ASAN:-0}" != 1 ] && [ "${AYNI_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== build (libFuzzer, clang-14)"
+  cmake -S "$root" -B "$root/build-fuzz" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DAYNI_FUZZ=ON >/dev/null
+  cmake --build "$root/build-fuzz" -j"$jobs"
+  echo "== ctest (build-fuzz/)"
+  (cd "$root/build-fuzz" && ctest --output-on-failure --timeout 300 -L fuzz "$@") || status=1
 fi
 
 if [ "$status" -ne 0 ]; then
