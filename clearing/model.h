@@ -50,6 +50,8 @@ enum class TransferCode : uint16_t {
   kFundReserve = 10,
   kDistribute = 11,
   kSettlement = 12,  // clearing cycle: RESERVE → RESERVE and DUE reversals
+  kLoanInterest = 13,  // interest on a loan: VAULT → FEES, or burn and RESERVE → FEES
+  kLoanWriteOff = 14,  // LOANS → WRITE_OFF
 };
 
 const char* CurrencyKindName(CurrencyKind k);
