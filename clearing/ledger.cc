@@ -26,14 +26,13 @@ constexpr const char* kSetStatusFields[] = {"account", "status", "actor", "reaso
 constexpr const char* kSetLimitsFields[] = {"account", "credit_limit", "ceiling", "actor",
                                             "reason"};
 constexpr const char* kNoFields[] = {""};
-constexpr const char* kLoanProductFields[] = {"bank",         "name", "currency", "max_principal",
-                                              "(rate, count)", "(period, grace)"};
-constexpr const char* kLoanProductHalves[] = {"", "", "", "", "", "", "", "",
-                                              "monthly_rate_bp", "instalments",
-                                              "period_days",     "grace_days"};
+constexpr const char* kLoanProductFields[] = {"bank",          "name",          "currency",
+                                              "max_principal", "(rate, count)", "(period, grace)"};
+constexpr const char* kLoanProductHalves[] = {
+    "", "", "", "", "", "", "", "", "monthly_rate_bp", "instalments", "period_days", "grace_days"};
 constexpr uint32_t kLoanProductPacked = (1u << 4) | (1u << 5);
 constexpr const char* kGroupFields[] = {"bank", "name", "members", "liable"};
-constexpr const char* kDisburseFields[] = {"product", "member", "group",
+constexpr const char* kDisburseFields[] = {"product",   "member",  "group",
                                            "principal", "account", "memo"};
 constexpr const char* kRepayFields[] = {"loan", "amount", "account", "memo"};
 constexpr const char* kWriteOffFields[] = {"loan", "actor", "reason"};
@@ -487,9 +486,8 @@ Int128 Ledger::Margin(BankId bank) const {
   return assets * 10000 - required;
 }
 
-Outcome Ledger::PostCovered(const RequestId& id, std::span<const Leg> legs,
-                            std::string_view memo, std::span<const BankId> banks,
-                            const char** detail) {
+Outcome Ledger::PostCovered(const RequestId& id, std::span<const Leg> legs, std::string_view memo,
+                            std::span<const BankId> banks, const char** detail) {
   AYNI_CHECK(banks.size() <= 2);
   if (batch_transfers_.size() + legs.size() > kBatchTransfersMax) return Outcome::kBatchFull;
   Int128 before[2] = {0, 0};
@@ -1119,13 +1117,13 @@ Outcome Ledger::CheckBorrowerAccount(const LoanProduct& p, std::span<const Membe
 }
 
 OpResult Ledger::CreateLoanProduct(const CreateLoanProductCmd& c) {
-  const Fingerprint fp{Kind::kCreateLoanProduct,
-                       {c.bank.value(), Fingerprint64(c.name), c.currency.value(),
-                        U(c.max_principal.minor()), Pack(c.monthly_rate_bp, c.instalments),
-                        Pack(c.period_days, c.grace_days)},
-                       kLoanProductFields,
-                       kLoanProductPacked,
-                       kLoanProductHalves};
+  const Fingerprint fp{
+      Kind::kCreateLoanProduct,
+      {c.bank.value(), Fingerprint64(c.name), c.currency.value(), U(c.max_principal.minor()),
+       Pack(c.monthly_rate_bp, c.instalments), Pack(c.period_days, c.grace_days)},
+      kLoanProductFields,
+      kLoanProductPacked,
+      kLoanProductHalves};
   if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
   if (auto r = CheckRequest(c.request, fp)) return *r;
   if (!national_.valid()) return Refuse(Outcome::kNoDeployment);
@@ -1171,10 +1169,10 @@ OpResult Ledger::CreateLoanProduct(const CreateLoanProductCmd& c) {
 }
 
 OpResult Ledger::CreateSolidarityGroup(const CreateSolidarityGroupCmd& c) {
-  const Fingerprint fp{Kind::kCreateSolidarityGroup,
-                       {c.bank.value(), Fingerprint64(c.name), MembersDigest(c.members),
-                        MembersDigest(c.liable)},
-                       kGroupFields};
+  const Fingerprint fp{
+      Kind::kCreateSolidarityGroup,
+      {c.bank.value(), Fingerprint64(c.name), MembersDigest(c.members), MembersDigest(c.liable)},
+      kGroupFields};
   if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
   if (auto r = CheckRequest(c.request, fp)) return *r;
   if (!national_.valid()) return Refuse(Outcome::kNoDeployment);
@@ -1284,10 +1282,10 @@ OpResult Ledger::DisburseLoan(const DisburseLoanCmd& c) {
 }
 
 OpResult Ledger::RepayLoan(const RepayLoanCmd& c) {
-  const Fingerprint fp{Kind::kRepayLoan,
-                       {c.loan.value(), U(c.amount.minor()), c.account.value(),
-                        Fingerprint64(c.memo)},
-                       kRepayFields};
+  const Fingerprint fp{
+      Kind::kRepayLoan,
+      {c.loan.value(), U(c.amount.minor()), c.account.value(), Fingerprint64(c.memo)},
+      kRepayFields};
   if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
   if (auto r = CheckRequest(c.request, fp)) return *r;
   if (!national_.valid()) return Refuse(Outcome::kNoDeployment);
@@ -1323,7 +1321,8 @@ OpResult Ledger::RepayLoan(const RepayLoanCmd& c) {
       legs[n++] = {c.account, issuance, interest, TransferCode::kLoanInterest};
       legs[n++] = {b.reserve, b.fees, interest, TransferCode::kLoanInterest};
     }
-    if (principal.positive()) legs[n++] = {c.account, issuance, principal, TransferCode::kLoanRepay};
+    if (principal.positive())
+      legs[n++] = {c.account, issuance, principal, TransferCode::kLoanRepay};
   }
   const BankId banks[] = {loan.bank};
   if (Outcome o = PostCovered(c.request, std::span(legs, n), c.memo, banks, &detail);

@@ -398,8 +398,21 @@ class Ledger {
     TransferCode code;
   };
   enum class UndoKind : uint8_t {
-    kPosting, kAccountMeta, kRequest, kDeployment, kBank, kCurrency, kCircle, kMember,
-    kAccount, kCircleMember, kCycle, kLoanProduct, kGroup, kLoan, kLoanState,
+    kPosting,
+    kAccountMeta,
+    kRequest,
+    kDeployment,
+    kBank,
+    kCurrency,
+    kCircle,
+    kMember,
+    kAccount,
+    kCircleMember,
+    kCycle,
+    kLoanProduct,
+    kGroup,
+    kLoan,
+    kLoanState,
   };
   struct Undo {
     explicit Undo(UndoKind k) : kind(k) {}

@@ -36,7 +36,6 @@ inline constexpr size_t kCirclesMax = 10'000;
 // community currencies may use more, up to 10^9.
 inline constexpr int64_t kScaleMax = 1'000'000'000;
 
-
 // Microcredit (SPEC §3). The policy cap on a loan product's monthly interest: 1% a month,
 // the deployment-wide limit solidarity lending commits to (SPEC: "capped by policy").
 inline constexpr int32_t kLoanMonthlyRateBpMax = 100;

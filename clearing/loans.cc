@@ -36,10 +36,9 @@ const char* LoanStatusName(LoanStatus s) {
 
 std::optional<std::vector<Instalment>> BuildSchedule(Amount principal, const LoanProduct& p,
                                                      uint64_t disbursed_ns) {
-  AYNI_CHECK(principal.positive() && p.instalments >= 1 &&
-             p.instalments <= kLoanInstalmentsMax && p.period_days >= kLoanPeriodDaysMin &&
-             p.period_days <= kLoanPeriodDaysMax && p.grace_days >= 0 &&
-             p.grace_days <= kLoanGraceDaysMax && p.monthly_rate_bp >= 0 &&
+  AYNI_CHECK(principal.positive() && p.instalments >= 1 && p.instalments <= kLoanInstalmentsMax &&
+             p.period_days >= kLoanPeriodDaysMin && p.period_days <= kLoanPeriodDaysMax &&
+             p.grace_days >= 0 && p.grace_days <= kLoanGraceDaysMax && p.monthly_rate_bp >= 0 &&
              p.monthly_rate_bp <= kLoanMonthlyRateBpMax);
   const int64_t n = p.instalments;
   const int64_t each = principal.minor() / n;
@@ -86,7 +85,8 @@ std::optional<uint64_t> OldestPastDue(const Loan& loan, uint64_t now_ns) {
     if (in.due_ns >= now_ns) break;
     cum_principal += in.principal.minor();
     cum_interest += in.interest.minor();
-    if (loan.principal_repaid.minor() < cum_principal || loan.interest_paid.minor() < cum_interest) {
+    if (loan.principal_repaid.minor() < cum_principal ||
+        loan.interest_paid.minor() < cum_interest) {
       return in.due_ns;
     }
   }

@@ -82,9 +82,9 @@ struct Loan {
   LoanProductId product;
   BankId bank;
   CurrencyId currency;
-  MemberId member;            // the borrower, or
-  SolidarityGroupId group;    // the borrowing group (exactly one of the two is set)
-  AccountId account;          // social-currency loans: the account paid out to; else unset
+  MemberId member;          // the borrower, or
+  SolidarityGroupId group;  // the borrowing group (exactly one of the two is set)
+  AccountId account;        // social-currency loans: the account paid out to; else unset
   Amount principal;
   int32_t monthly_rate_bp = 0;
   uint64_t disbursed_ns = 0;

@@ -376,7 +376,8 @@ TEST(OutcomeTest, Classification) {
   for (int i = 0; i < count; ++i) {
     const auto n = static_cast<uint16_t>(all[i]);
     SCOPED_TRACE(OutcomeName(all[i]));
-    const bool malformed_loan = all[i] == Outcome::kInvalidTerms || all[i] == Outcome::kInvalidGroup;
+    const bool malformed_loan =
+        all[i] == Outcome::kInvalidTerms || all[i] == Outcome::kInvalidGroup;
     EXPECT_EQ(IsInvalidInput(all[i]), (n >= 10 && n < 30) || malformed_loan);
     EXPECT_EQ(IsCommitted(all[i]), all[i] == Outcome::kOk || all[i] == Outcome::kExists);
   }

@@ -162,9 +162,10 @@ const Case kCases[] = {
        // The loan book says 10.00 was repaid; LOANS never saw it.
        Loan& l = LedgerTestAccess::MutableLoan(b.L(), CashLoan(b));
        l.principal_repaid = Amount(1'000);
-       return Corruption{{{FaultKind::kLoanBookMismatch, b.n.a.value(),
-                           "bank A: national-money loans outstanding 99000 but LOANS holds 100000"}},
-                         {}};
+       return Corruption{
+           {{FaultKind::kLoanBookMismatch, b.n.a.value(),
+             "bank A: national-money loans outstanding 99000 but LOANS holds 100000"}},
+           {}};
      }},
     {"LoansMovedBehindTheBook",
      [](Base& b) {

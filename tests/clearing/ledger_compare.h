@@ -93,14 +93,13 @@ inline void ExpectSameLedger(const Ledger& x, const Ledger& y) {
   for (size_t i = 0; i < x.loans().size(); ++i) {
     const Loan& a = x.loans()[i];
     const Loan& b = y.loans()[i];
-    EXPECT_TRUE(std::tie(a.id, a.request, a.product, a.bank, a.currency, a.member, a.group,
-                         a.account, a.principal, a.monthly_rate_bp, a.disbursed_ns, a.schedule,
-                         a.repayments, a.principal_repaid, a.interest_paid, a.written_off,
-                         a.status) ==
-                std::tie(b.id, b.request, b.product, b.bank, b.currency, b.member, b.group,
-                         b.account, b.principal, b.monthly_rate_bp, b.disbursed_ns, b.schedule,
-                         b.repayments, b.principal_repaid, b.interest_paid, b.written_off,
-                         b.status))
+    EXPECT_TRUE(
+        std::tie(a.id, a.request, a.product, a.bank, a.currency, a.member, a.group, a.account,
+                 a.principal, a.monthly_rate_bp, a.disbursed_ns, a.schedule, a.repayments,
+                 a.principal_repaid, a.interest_paid, a.written_off, a.status) ==
+        std::tie(b.id, b.request, b.product, b.bank, b.currency, b.member, b.group, b.account,
+                 b.principal, b.monthly_rate_bp, b.disbursed_ns, b.schedule, b.repayments,
+                 b.principal_repaid, b.interest_paid, b.written_off, b.status))
         << "loan " << a.id.value();
   }
   ASSERT_EQ(x.cycles().size(), y.cycles().size());

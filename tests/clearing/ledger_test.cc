@@ -785,10 +785,10 @@ std::vector<RefusalCase> CycleRefusals() {
 void AddLoans(Net& n) { n.ls = AddLoanSetup(n); }
 LoanId DoDisburse(Net& n, LoanProductId product, MemberId member, SolidarityGroupId group,
                   int64_t principal, AccountId account = AccountId()) {
-  return LoanId(Ok(n, [&](RequestId r) {
-                  return n.ledger.DisburseLoan({r, product, member, group, Amount(principal),
-                                                account, ""});
-                }).id);
+  return LoanId(
+      Ok(n, [&](RequestId r) {
+        return n.ledger.DisburseLoan({r, product, member, group, Amount(principal), account, ""});
+      }).id);
 }
 // Ana borrows 1,000.00 in cash (4 × 30 days).
 void CashLoan(Net& n) {
@@ -854,9 +854,8 @@ std::vector<RefusalCase> LoanProductRefusals() {
       {"product_unknown_currency", nullptr,
        product([](Net&, P& p) { p.currency = CurrencyId(99); }), Outcome::kCurrencyNotFound,
        "currency"},
-      {"product_other_banks_currency", nullptr,
-       product([](Net& n, P& p) { p.currency = n.sol; }), Outcome::kWrongCurrencyKind,
-       "currency"},
+      {"product_other_banks_currency", nullptr, product([](Net& n, P& p) { p.currency = n.sol; }),
+       Outcome::kWrongCurrencyKind, "currency"},
       {"product_mutual_credit_currency", nullptr,
        product([](Net& n, P& p) { p.currency = n.feira; }), Outcome::kWrongCurrencyKind,
        "currency"},
@@ -884,25 +883,39 @@ std::vector<RefusalCase> GroupRefusals() {
       {"group_invalid_name", AddLoans, group(three, two, BankId(1), ""), Outcome::kInvalidName,
        "name"},
       {"group_too_small", AddLoans, group(two, two), Outcome::kInvalidGroup, "members"},
-      {"group_too_large", AddLoans,
-       group(ids({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}), ids({1, 2})), Outcome::kInvalidGroup,
-       "members"},
+      {"group_too_large", AddLoans, group(ids({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}), ids({1, 2})),
+       Outcome::kInvalidGroup, "members"},
       {"group_duplicate_member", AddLoans,
-       group([](Net& n) { return std::vector<MemberId>{n.ana, n.caio, n.ana}; }, two),
+       group(
+           [](Net& n) {
+             return std::vector<MemberId>{n.ana, n.caio, n.ana};
+           },
+           two),
        Outcome::kInvalidGroup, "members"},
       {"group_one_liable", AddLoans,
        group(three, [](Net& n) { return std::vector<MemberId>{n.ana}; }), Outcome::kInvalidGroup,
        "liable"},
       {"group_liable_not_a_member", AddLoans,
-       group(three, [](Net& n) { return std::vector<MemberId>{n.ana, n.bia}; }),
+       group(three,
+             [](Net& n) {
+               return std::vector<MemberId>{n.ana, n.bia};
+             }),
        Outcome::kInvalidGroup, "liable"},
       {"group_unknown_bank", AddLoans, group(three, two, BankId(99)), Outcome::kBankNotFound,
        "bank"},
       {"group_unknown_member", AddLoans,
-       group([](Net& n) { return std::vector<MemberId>{n.ana, n.caio, MemberId(99)}; }, two),
+       group(
+           [](Net& n) {
+             return std::vector<MemberId>{n.ana, n.caio, MemberId(99)};
+           },
+           two),
        Outcome::kMemberNotFound, "members"},
       {"group_member_of_other_bank", AddLoans,
-       group([](Net& n) { return std::vector<MemberId>{n.ana, n.caio, n.bia}; }, two),
+       group(
+           [](Net& n) {
+             return std::vector<MemberId>{n.ana, n.caio, n.bia};
+           },
+           two),
        Outcome::kMemberOfOtherBank, "members"},
   };
 }
@@ -934,19 +947,18 @@ std::vector<RefusalCase> DisburseRefusals() {
       {"disburse_memo_too_long", AddLoans,
        disburse([](Net&, D& d) { d.memo = Bytes(kMemoBytesMax + 1); }), Outcome::kMemoTooLong,
        "memo"},
-      {"disburse_member_and_group", AddLoans,
-       disburse([](Net& n, D& d) { d.group = n.ls.group; }), Outcome::kInvalidKind, "borrower"},
+      {"disburse_member_and_group", AddLoans, disburse([](Net& n, D& d) { d.group = n.ls.group; }),
+       Outcome::kInvalidKind, "borrower"},
       {"disburse_no_borrower", AddLoans, disburse([](Net&, D& d) { d.member = MemberId(); }),
        Outcome::kInvalidKind, "borrower"},
       {"disburse_unknown_product", AddLoans,
-       disburse([](Net&, D& d) { d.product = LoanProductId(99); }),
-       Outcome::kLoanProductNotFound, "product"},
-      {"disburse_unknown_member", AddLoans,
-       disburse([](Net&, D& d) { d.member = MemberId(99); }), Outcome::kMemberNotFound, "member"},
-      {"disburse_member_of_other_bank", AddLoans,
-       disburse([](Net& n, D& d) { d.member = n.bia; }), Outcome::kMemberOfOtherBank, "member"},
-      {"disburse_unknown_group", AddLoans,
-       disburse([](Net&, D& d) {
+       disburse([](Net&, D& d) { d.product = LoanProductId(99); }), Outcome::kLoanProductNotFound,
+       "product"},
+      {"disburse_unknown_member", AddLoans, disburse([](Net&, D& d) { d.member = MemberId(99); }),
+       Outcome::kMemberNotFound, "member"},
+      {"disburse_member_of_other_bank", AddLoans, disburse([](Net& n, D& d) { d.member = n.bia; }),
+       Outcome::kMemberOfOtherBank, "member"},
+      {"disburse_unknown_group", AddLoans, disburse([](Net&, D& d) {
          d.member = MemberId();
          d.group = SolidarityGroupId(99);
        }),
@@ -957,26 +969,22 @@ std::vector<RefusalCase> DisburseRefusals() {
       {"disburse_cash_with_account", AddLoans,
        disburse([](Net& n, D& d) { d.account = n.ana_palma; }), Outcome::kWrongAccountKind,
        "account"},
-      {"disburse_palma_unknown_account", AddLoans,
-       disburse([=](Net& n, D& d) {
+      {"disburse_palma_unknown_account", AddLoans, disburse([=](Net& n, D& d) {
          palma(n, d);
          d.account = AccountId(999);
        }),
        Outcome::kAccountNotFound, "account"},
-      {"disburse_palma_to_system_account", AddLoans,
-       disburse([=](Net& n, D& d) {
+      {"disburse_palma_to_system_account", AddLoans, disburse([=](Net& n, D& d) {
          palma(n, d);
          d.account = Issuance(n, n.palma);
        }),
        Outcome::kWrongAccountKind, "account"},
-      {"disburse_palma_to_other_currency", AddLoans,
-       disburse([=](Net& n, D& d) {
+      {"disburse_palma_to_other_currency", AddLoans, disburse([=](Net& n, D& d) {
          palma(n, d);
          d.account = n.ana_feira;
        }),
        Outcome::kWrongCurrencyKind, "account"},
-      {"disburse_palma_to_someone_elses_account", AddLoans,
-       disburse([=](Net& n, D& d) {
+      {"disburse_palma_to_someone_elses_account", AddLoans, disburse([=](Net& n, D& d) {
          palma(n, d);
          d.account = n.caio_palma;
        }),
@@ -1020,8 +1028,8 @@ std::vector<RefusalCase> RepayAndWriteOffRefusals() {
   auto repay = [](int64_t amount, std::function<AccountId(Net&)> account = nullptr,
                   std::function<LoanId(Net&)> loan = nullptr) -> Cmd {
     return [=](Net& n, RequestId r) {
-      return n.ledger.RepayLoan({r, loan ? loan(n) : n.loan, Amount(amount),
-                                 account ? account(n) : AccountId(), ""});
+      return n.ledger.RepayLoan(
+          {r, loan ? loan(n) : n.loan, Amount(amount), account ? account(n) : AccountId(), ""});
     };
   };
   auto write_off = [](std::string actor, std::string reason,
@@ -1060,8 +1068,7 @@ std::vector<RefusalCase> RepayAndWriteOffRefusals() {
       {"write_off_invalid_reason", CashLoan, write_off("admin", ""), Outcome::kInvalidReason,
        "reason"},
       {"write_off_unknown_loan", CashLoan,
-       write_off("admin", "gone", [](Net&) { return LoanId(99); }), Outcome::kLoanNotFound,
-       "loan"},
+       write_off("admin", "gone", [](Net&) { return LoanId(99); }), Outcome::kLoanNotFound, "loan"},
       {"write_off_twice",
        [](Net& n) {
          CashLoan(n);
@@ -1073,10 +1080,10 @@ std::vector<RefusalCase> RepayAndWriteOffRefusals() {
 
 std::vector<RefusalCase> AllRefusals() {
   std::vector<RefusalCase> all;
-  for (auto* f : {&PayRefusals, &IssueRedeemDistributeRefusals, &FundReserveRefusals,
-                  &SetupRefusals, &CircleAndAccountRefusals, &AdminRefusals, &CycleRefusals,
-                  &LoanProductRefusals, &GroupRefusals, &DisburseRefusals,
-                  &RepayAndWriteOffRefusals}) {
+  for (auto* f :
+       {&PayRefusals, &IssueRedeemDistributeRefusals, &FundReserveRefusals, &SetupRefusals,
+        &CircleAndAccountRefusals, &AdminRefusals, &CycleRefusals, &LoanProductRefusals,
+        &GroupRefusals, &DisburseRefusals, &RepayAndWriteOffRefusals}) {
     for (RefusalCase& c : f()) all.push_back(std::move(c));
   }
   return all;
@@ -1681,8 +1688,8 @@ std::vector<IdemCase> IdemCases() {
        [=](Net& n, RequestId r, int v) {
          return n.ledger.CreateLoanProduct(
              {r, pick(v, 0, n.a, n.b), pick(v, 1, std::string("Produção"), std::string("Feira")),
-              pick(v, 2, n.brl, n.palma), Amount(pick(v, 3, 500'000, 500'001)),
-              pick(v, 4, 100, 99), pick(v, 5, 4, 5), pick(v, 6, 30, 7), pick(v, 7, 0, 10)});
+              pick(v, 2, n.brl, n.palma), Amount(pick(v, 3, 500'000, 500'001)), pick(v, 4, 100, 99),
+              pick(v, 5, 4, 5), pick(v, 6, 30, 7), pick(v, 7, 0, 10)});
        },
        {"bank", "name", "currency", "max_principal", "monthly_rate_bp", "instalments",
         "period_days", "grace_days"}},

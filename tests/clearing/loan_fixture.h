@@ -32,10 +32,10 @@ inline LoanSetup AddLoanSetup(Network& n, int64_t fund_minor = 1'000'000) {
   if (fund_minor > 0) {
     must(l.FundReserve({n.Next(), n.a, Amount(fund_minor), FundSource::kVault, "grant"}));
   }
-  s.cash = LoanProductId(
-      must(l.CreateLoanProduct({n.Next(), n.a, "Produção", n.brl, Amount(500'000), 100, 4, 30, 0})));
-  s.palma = LoanProductId(
-      must(l.CreateLoanProduct({n.Next(), n.a, "Consumo", n.palma, Amount(100'000), 50, 3, 14, 0})));
+  s.cash = LoanProductId(must(
+      l.CreateLoanProduct({n.Next(), n.a, "Produção", n.brl, Amount(500'000), 100, 4, 30, 0})));
+  s.palma = LoanProductId(must(
+      l.CreateLoanProduct({n.Next(), n.a, "Consumo", n.palma, Amount(100'000), 50, 3, 14, 0})));
   s.group = SolidarityGroupId(must(l.CreateSolidarityGroup(
       {n.Next(), n.a, "Mulheres da feira", {n.ana, n.caio, s.dora}, {n.ana, n.caio}})));
   n.Seal();

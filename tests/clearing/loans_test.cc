@@ -53,8 +53,8 @@ void ExpectSchedule(const std::vector<Instalment>& got, const std::vector<Row>& 
 TEST(LoanSchedule, PlainMonthly) {
   const auto s = BuildSchedule(Amount(120'000), Product(100, 4, 30, 0), kT0);
   ASSERT_TRUE(s.has_value());
-  ExpectSchedule(*s, {{30, 30'000, 1'200}, {60, 30'000, 900}, {90, 30'000, 600},
-                      {120, 30'000, 300}});
+  ExpectSchedule(*s,
+                 {{30, 30'000, 1'200}, {60, 30'000, 900}, {90, 30'000, 600}, {120, 30'000, 300}});
 }
 
 // 1,000.00 at 0.75% a month, 3 × 14 days: floor(100000 / 3) = 33333, the last 33334;
@@ -362,8 +362,7 @@ TEST(Loans, WriteOffCashLoanMovesLoansToWriteOff) {
   // A written-off borrower gets no new loan, alone or in a group.
   EXPECT_EQ(n.Disburse(n.ls.cash, n.ana, SolidarityGroupId(), 1).outcome,
             Outcome::kBorrowerInArrears);
-  EXPECT_EQ(n.Disburse(n.ls.cash, MemberId(), n.ls.group, 1).outcome,
-            Outcome::kBorrowerInArrears);
+  EXPECT_EQ(n.Disburse(n.ls.cash, MemberId(), n.ls.group, 1).outcome, Outcome::kBorrowerInArrears);
   n.ExpectClean();
 }
 
@@ -531,15 +530,17 @@ TEST(Loans, AbortBatchUndoesProductsGroupsLoansAndRepayments) {
   n.Begin();
   EXPECT_EQ(n.ledger.RepayLoan({n.Next(), id, Amount(10'100), AccountId(), ""}).outcome,
             Outcome::kOk);
-  EXPECT_EQ(n.ledger.CreateLoanProduct(
-                    {n.Next(), n.a, "Outro", n.brl, Amount(1), 0, 1, 1, 0}).outcome,
-            Outcome::kOk);
-  EXPECT_EQ(n.ledger.CreateSolidarityGroup(
+  EXPECT_EQ(
+      n.ledger.CreateLoanProduct({n.Next(), n.a, "Outro", n.brl, Amount(1), 0, 1, 1, 0}).outcome,
+      Outcome::kOk);
+  EXPECT_EQ(n.ledger
+                .CreateSolidarityGroup(
                     {n.Next(), n.a, "Outro", {n.ana, n.caio, n.ls.dora}, {n.ana, n.caio}})
                 .outcome,
             Outcome::kOk);
-  EXPECT_EQ(n.ledger.DisburseLoan({n.Next(), n.ls.cash, n.ana, SolidarityGroupId(),
-                                   Amount(5'000), AccountId(), ""})
+  EXPECT_EQ(n.ledger
+                .DisburseLoan({n.Next(), n.ls.cash, n.ana, SolidarityGroupId(), Amount(5'000),
+                               AccountId(), ""})
                 .outcome,
             Outcome::kOk);
   EXPECT_EQ(n.ledger.WriteOffLoan({n.Next(), id, "admin", "test"}).outcome,

@@ -115,8 +115,8 @@ enum class Op : uint8_t {
 constexpr int kOpKinds = 13;
 const char* OpName(Op op) {
   static constexpr const char* kNames[] = {
-      "pay",    "issue", "redeem",  "distribute", "fund_reserve", "status",   "limits",
-      "open",   "cycle", "product", "disburse",   "repay",        "write_off"};
+      "pay",  "issue", "redeem",  "distribute", "fund_reserve", "status",   "limits",
+      "open", "cycle", "product", "disburse",   "repay",        "write_off"};
   return kNames[static_cast<int>(op)];
 }
 
@@ -157,8 +157,8 @@ std::string Describe(const Cmd& c) {
                 static_cast<int>(c.status), c.credit_limit, c.ceiling, c.memo.c_str());
   std::string s = buf;
   if (c.op >= Op::kProduct) {
-    s += " product=" + std::to_string(c.product.value()) + " loan=" +
-         std::to_string(c.loan.value()) + " group=" + std::to_string(c.group.value()) +
+    s += " product=" + std::to_string(c.product.value()) +
+         " loan=" + std::to_string(c.loan.value()) + " group=" + std::to_string(c.group.value()) +
          " terms=" + std::to_string(c.rate_bp) + "bp/" + std::to_string(c.instalments) + "x" +
          std::to_string(c.period_days) + "d+" + std::to_string(c.grace_days) + "d";
   }
@@ -436,7 +436,7 @@ class RandomizedRun {
   Prediction PredictWriteOff(const Cmd& c);
   Outcome LoanAccount(const MProduct& p, const std::vector<MemberId>& borrowers,
                       AccountId account) const;
-  bool Blocked(BankId bank, const std::vector<MemberId>& members) const;
+  bool Blocked(const std::vector<MemberId>& members) const;
   MLoan& TouchLoan(size_t index);
   void CompareLoans();
   Outcome Post(const std::vector<MLeg>& legs, const std::vector<BankId>& banks);
@@ -505,6 +505,7 @@ class RandomizedRun {
   // The loan book: undone on abort by truncation and the backups of changed loans.
   std::vector<MProduct> products_;  // index = id − 1
   std::vector<MLoan> loans_;        // index = id − 1
+  std::vector<std::vector<size_t>> member_loans_;  // by member id − 1: loans it is liable for
   size_t batch_products_mark_ = 0, batch_loans_mark_ = 0;
   std::vector<std::pair<size_t, MLoan>> loan_backups_;
   std::vector<size_t> batch_loans_touched_;
@@ -607,9 +608,8 @@ void RandomizedRun::Setup() {
     const std::vector<std::pair<std::vector<MemberId>, std::vector<MemberId>>> specs = {
         {{m[5], m[6], m[7], m[8], m[9]}, {m[5], m[6]}}, {{m[8], m[9], m[10]}, {m[8], m[10]}}};
     for (const auto& [members, liable] : specs) {
-      const SolidarityGroupId id(must(ledger_.CreateSolidarityGroup(
-                                          {req(), bank_ids[i], "group", members, liable}),
-                                      "group"));
+      const SolidarityGroupId id(must(
+          ledger_.CreateSolidarityGroup({req(), bank_ids[i], "group", members, liable}), "group"));
       std::vector<MemberId> sorted = members;
       std::sort(sorted.begin(), sorted.end());
       bank_groups_[i].push_back(groups_.size());
@@ -1085,8 +1085,8 @@ Prediction RandomizedRun::PredictProduct(const Cmd& c) {
     p.outcome = Outcome::kBankNotFound;
   else if (!currency_ok)
     p.outcome = Outcome::kCurrencyNotFound;
-  else if (c.currency != national_ && !(Cur(c.currency).kind == CurrencyKind::kGuaranteed &&
-                                        Cur(c.currency).issuer == c.bank))
+  else if (c.currency != national_ &&
+           !(Cur(c.currency).kind == CurrencyKind::kGuaranteed && Cur(c.currency).issuer == c.bank))
     p.outcome = Outcome::kWrongCurrencyKind;
   if (p.outcome != Outcome::kOk) return p;
   const LoanProductId id(products_.size() + 1);
@@ -1113,15 +1113,13 @@ Outcome RandomizedRun::LoanAccount(const MProduct& p, const std::vector<MemberId
   return Outcome::kOk;
 }
 
-// Any loan of `bank` that one of `members` is liable for is past due or written off.
-bool RandomizedRun::Blocked(BankId bank, const std::vector<MemberId>& members) const {
-  for (const MLoan& l : loans_) {
-    if (l.bank != bank) continue;
-    const bool shared = std::any_of(members.begin(), members.end(), [&](MemberId m) {
-      return std::find(l.borrowers.begin(), l.borrowers.end(), m) != l.borrowers.end();
-    });
-    if (shared && (l.status == LoanStatus::kWrittenOff || loanmodel::PastDue(l, batch_ts_))) {
-      return true;
+// Any loan that one of `members` is liable for is past due or written off.
+bool RandomizedRun::Blocked(const std::vector<MemberId>& members) const {
+  for (MemberId m : members) {
+    if (m.value() > member_loans_.size()) continue;
+    for (size_t index : member_loans_[m.value() - 1]) {
+      const MLoan& l = loans_[index];
+      if (l.status == LoanStatus::kWrittenOff || loanmodel::PastDue(l, batch_ts_)) return true;
     }
   }
   return false;
@@ -1129,9 +1127,8 @@ bool RandomizedRun::Blocked(BankId bank, const std::vector<MemberId>& members) c
 
 // The loan at `index`, backed up the first time this batch changes it.
 MLoan& RandomizedRun::TouchLoan(size_t index) {
-  if (index < batch_loans_mark_ &&
-      std::none_of(loan_backups_.begin(), loan_backups_.end(),
-                   [&](const auto& b) { return b.first == index; })) {
+  if (index < batch_loans_mark_ && std::none_of(loan_backups_.begin(), loan_backups_.end(),
+                                                [&](const auto& b) { return b.first == index; })) {
     loan_backups_.push_back({index, loans_[index]});
   }
   batch_loans_touched_.push_back(index);
@@ -1164,7 +1161,7 @@ Prediction RandomizedRun::PredictDisburse(const Cmd& c) {
   }
   if (c.amount > prod.max) return refuse(Outcome::kPrincipalAboveMax);
   if (Outcome o = LoanAccount(prod, borrowers, c.account); o != Outcome::kOk) return refuse(o);
-  if (Blocked(prod.bank, borrowers)) return refuse(Outcome::kBorrowerInArrears);
+  if (Blocked(borrowers)) return refuse(Outcome::kBorrowerInArrears);
   const MBank& b = B(prod.bank);
   if (prod.currency == national_) {
     p.legs = {{b.reserve, b.loans, c.amount, TransferCode::kLoanDisburse}};
@@ -1184,6 +1181,10 @@ Prediction RandomizedRun::PredictDisburse(const Cmd& c) {
   l.disbursed_ns = batch_ts_;
   l.principal = c.amount;
   l.schedule = loanmodel::Schedule(c.amount, prod, batch_ts_);
+  for (MemberId m : l.borrowers) {
+    if (member_loans_.size() < m.value()) member_loans_.resize(m.value());
+    member_loans_[m.value() - 1].push_back(loans_.size());
+  }
   loans_.push_back(std::move(l));
   batch_loans_touched_.push_back(loans_.size() - 1);
   p.result_id = loans_.size();
@@ -1538,6 +1539,9 @@ void RandomizedRun::RunBatch() {
     ++aborted_;
     state_ = snapshot;
     products_.resize(batch_products_mark_);
+    for (size_t i = loans_.size(); i-- > batch_loans_mark_;) {
+      for (MemberId m : loans_[i].borrowers) member_loans_[m.value() - 1].pop_back();
+    }
     loans_.resize(batch_loans_mark_);
     for (auto it = loan_backups_.rbegin(); it != loan_backups_.rend(); ++it) {
       loans_[it->first] = it->second;
@@ -1944,8 +1948,9 @@ void RandomizedRun::GenRepay() {
         theirs.push_back(id);
       }
     }
-    c.account = theirs.empty() || rng_.Percent(3) ? PickGuaranteed(static_cast<int>(l.bank.value()) - 1)
-                                                  : rng_.Pick(theirs);
+    c.account = theirs.empty() || rng_.Percent(3)
+                    ? PickGuaranteed(static_cast<int>(l.bank.value()) - 1)
+                    : rng_.Pick(theirs);
   }
   // What the model says is owed now (the batch's time is close to the caller's clock).
   const int64_t owed = loanmodel::Payable(l, clock_ns_) + l.outstanding();
@@ -2310,12 +2315,11 @@ void RandomizedRun::Run() {
               "\n",
               cross_bank_ok_, cross_bank_refused_, cycles_with_legs_, closes_ok_, exists_checked_,
               anew_retries_);
-  std::printf("  loans: %zu products, %zu loans (%zu active at the end), %" PRIu64
-              " day jumps\n",
+  std::printf("  loans: %zu products, %zu loans (%zu active at the end), %" PRIu64 " day jumps\n",
               products_.size(), loans_.size(),
-              static_cast<size_t>(std::count_if(loans_.begin(), loans_.end(), [](const MLoan& l) {
-                return l.status == LoanStatus::kActive;
-              })),
+              static_cast<size_t>(
+                  std::count_if(loans_.begin(), loans_.end(),
+                                [](const MLoan& l) { return l.status == LoanStatus::kActive; })),
               day_jumps_);
   std::printf("  circle pays ok=%" PRIu64 ", fund reserve ok from VAULT=%" PRIu64
               " from FEES=%" PRIu64 "\n",

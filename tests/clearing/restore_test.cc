@@ -28,8 +28,8 @@ void LoanHistory(Network& n) {
       {n.Next(), ls.cash, n.ana, SolidarityGroupId(), Amount(100'000), AccountId(), "tools"}));
   ok(n.ledger.DisburseLoan(
       {n.Next(), ls.palma, n.caio, SolidarityGroupId(), Amount(9'000), n.caio_palma, ""}));
-  ok(n.ledger.DisburseLoan({n.Next(), LoanProductId(3), MemberId(), ls.group, Amount(60'000),
-                            AccountId(), "seeds"}));
+  ok(n.ledger.DisburseLoan(
+      {n.Next(), LoanProductId(3), MemberId(), ls.group, Amount(60'000), AccountId(), "seeds"}));
   n.Seal();
   n.clock_ns += 20 * kDayNs;
   ok(n.One([&](RequestId r) {
