@@ -1,7 +1,8 @@
 // The ledger state machine (SPEC §2–§4).
 //
-// The Ledger owns every bank, currency, circle, member and account of one deployment and
-// is their only writer. Work happens in batches:
+// The Ledger owns every bank, currency, circle, member and account of one deployment, and
+// its loan book (loan products, solidarity groups, loans; loans.h), and is their only
+// writer. Work happens in batches:
 //
 //   ledger.BeginBatch(now_ns);
 //   OpResult r = ledger.Pay(cmd);        // any number of commands, each a linked group
