@@ -1,6 +1,7 @@
 // Strong id types, so that swapped arguments do not compile.
 //
-// Dense ids (banks, currencies, circles, members, accounts) are assigned by the ledger,
+// Dense ids (banks, currencies, circles, members, accounts, loan products, solidarity
+// groups, loans) are assigned by the ledger,
 // starting at 1; 0 means "none". Request and transfer ids are 128-bit: request ids are
 // chosen by clients (the idempotency key), transfer ids are derived from them (hash.h).
 // Value types; thread-compatible.
@@ -36,12 +37,18 @@ struct CurrencyTag {};
 struct CircleTag {};
 struct MemberTag {};
 struct AccountTag {};
+struct LoanProductTag {};
+struct SolidarityGroupTag {};
+struct LoanTag {};
 
 using BankId = DenseId<BankTag>;
 using CurrencyId = DenseId<CurrencyTag>;
 using CircleId = DenseId<CircleTag>;
 using MemberId = DenseId<MemberTag>;
 using AccountId = DenseId<AccountTag>;
+using LoanProductId = DenseId<LoanProductTag>;
+using SolidarityGroupId = DenseId<SolidarityGroupTag>;
+using LoanId = DenseId<LoanTag>;
 
 // 128-bit identifier, stored as 16 big-endian bytes so that its text form and its byte
 // order agree.

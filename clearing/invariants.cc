@@ -28,6 +28,7 @@ const char* FaultKindName(FaultKind k) {
     case FaultKind::kDuePairMismatch: return "due_pair_mismatch";
     case FaultKind::kClosedNotEmpty: return "closed_not_empty";
     case FaultKind::kJournal: return "journal";
+    case FaultKind::kLoanBookMismatch: return "loan_book_mismatch";
   }
   return "unknown";
 }
@@ -78,6 +79,23 @@ std::vector<Fault> CheckInvariants(const Ledger& l) {
       faults.push_back({FaultKind::kCurrencyNotBalanced, i + 1,
                         "currency " + c.code + ": balances sum to " +
                             std::to_string(static_cast<int64_t>(sums[i])) + ", not 0"});
+    }
+  }
+  // The loan book agrees with the ledger: a national-money loan is receivable in LOANS
+  // from disbursement until repaid or written off.
+  std::vector<Int128> book(l.bank_count(), 0);
+  for (const Loan& loan : l.loans()) {
+    if (loan.currency == l.national() && loan.status == LoanStatus::kActive) {
+      book[loan.bank.value() - 1] += loan.outstanding().minor();
+    }
+  }
+  for (const Bank& b : l.banks()) {
+    const int64_t loans = l.FindAccount(b.loans)->balance.minor();
+    if (book[b.id.value() - 1] != loans) {
+      faults.push_back({FaultKind::kLoanBookMismatch, b.id.value(),
+                        "bank " + b.code + ": national-money loans outstanding " +
+                            std::to_string(static_cast<int64_t>(book[b.id.value() - 1])) +
+                            " but LOANS holds " + std::to_string(loans)});
     }
   }
   for (const Bank& b : l.banks()) {

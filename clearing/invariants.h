@@ -26,6 +26,7 @@ enum class FaultKind : uint8_t {
   kDuePairMismatch = 8,       // DUE_FROM:A@B ≠ −DUE_TO:B@A
   kClosedNotEmpty = 9,        // a closed account holds a balance
   kJournal = 10,              // invariant 7: see the journal fault in `detail`
+  kLoanBookMismatch = 11,     // Σ outstanding of a bank's national-money loans ≠ its LOANS
 };
 const char* FaultKindName(FaultKind k);
 

@@ -1,5 +1,6 @@
 #include "clearing/journal.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "clearing/check.h"
@@ -167,6 +168,72 @@ void EncodeRequest(std::vector<uint8_t>& o, const RequestId& request, uint8_t ki
   PutU64(o, timestamp_ns);
 }
 
+void EncodeLoanProduct(std::vector<uint8_t>& o, const LoanProduct& p) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kLoanProductCreated));
+  PutU64(o, p.id.value());
+  PutU64(o, p.bank.value());
+  PutStr(o, p.name);
+  PutU64(o, p.currency.value());
+  PutI64(o, p.max_principal.minor());
+  PutI32(o, p.monthly_rate_bp);
+  PutI32(o, p.instalments);
+  PutI32(o, p.period_days);
+  PutI32(o, p.grace_days);
+}
+
+void EncodeGroup(std::vector<uint8_t>& o, const SolidarityGroup& g) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kSolidarityGroupCreated));
+  PutU64(o, g.id.value());
+  PutU64(o, g.bank.value());
+  PutStr(o, g.name);
+  AYNI_CHECK(g.members.size() <= UINT8_MAX);
+  PutU8(o, static_cast<uint8_t>(g.members.size()));
+  for (MemberId m : g.members) {
+    PutU64(o, m.value());
+    PutU8(o, std::binary_search(g.liable.begin(), g.liable.end(), m) ? 1 : 0);
+  }
+}
+
+void EncodeLoan(std::vector<uint8_t>& o, const Loan& l) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kLoanDisbursed));
+  PutU64(o, l.id.value());
+  PutWide(o, l.request);
+  PutU64(o, l.product.value());
+  PutU64(o, l.bank.value());
+  PutU64(o, l.currency.value());
+  PutU64(o, l.member.value());
+  PutU64(o, l.group.value());
+  PutU64(o, l.account.value());
+  PutI64(o, l.principal.minor());
+  PutI32(o, l.monthly_rate_bp);
+  PutU64(o, l.disbursed_ns);
+  AYNI_CHECK(l.schedule.size() <= UINT16_MAX);
+  PutU16(o, static_cast<uint16_t>(l.schedule.size()));
+  for (const Instalment& in : l.schedule) {
+    PutU64(o, in.due_ns);
+    PutI64(o, in.principal.minor());
+    PutI64(o, in.interest.minor());
+  }
+}
+
+void EncodeLoanRepaid(std::vector<uint8_t>& o, LoanId loan, Amount interest, Amount principal,
+                      LoanStatus status_after) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kLoanRepaid));
+  PutU64(o, loan.value());
+  PutI64(o, interest.minor());
+  PutI64(o, principal.minor());
+  PutU8(o, static_cast<uint8_t>(status_after));
+}
+
+void EncodeLoanWrittenOff(std::vector<uint8_t>& o, LoanId loan, Amount principal,
+                          std::string_view actor, std::string_view reason) {
+  PutU8(o, static_cast<uint8_t>(EventTag::kLoanWrittenOff));
+  PutU64(o, loan.value());
+  PutI64(o, principal.minor());
+  PutStr(o, actor);
+  PutStr(o, reason);
+}
+
 std::vector<uint8_t> EncodeHeader(uint64_t sequence, uint64_t timestamp_ns, uint32_t events) {
   std::vector<uint8_t> o = {'A', 'Y', 'N', 'B'};
   PutU16(o, kJournalVersion);
@@ -308,6 +375,30 @@ class Replayer {
         rd.Wide(), rd.U8(), rd.U32();
         for (size_t k = 0; k < journal::kRequestFields; ++k) rd.U64();
         rd.U64(), rd.U64();
+        break;
+      // Loan-book events move no balance: the replayer only steps over them (their
+      // postings are ordinary transfer events).
+      case EventTag::kLoanProductCreated:
+        rd.U64(), rd.U64(), rd.Str(), rd.U64(), rd.I64(), rd.I32(), rd.I32(), rd.I32(), rd.I32();
+        break;
+      case EventTag::kSolidarityGroupCreated: {
+        rd.U64(), rd.U64(), rd.Str();
+        const uint8_t n = rd.U8();
+        for (uint8_t k = 0; k < n && !rd.failed(); ++k) rd.U64(), rd.U8();
+        break;
+      }
+      case EventTag::kLoanDisbursed: {
+        rd.U64(), rd.Wide(), rd.U64(), rd.U64(), rd.U64(), rd.U64(), rd.U64(), rd.U64(), rd.I64(),
+            rd.I32(), rd.U64();
+        const uint16_t n = rd.U16();
+        for (uint16_t k = 0; k < n && !rd.failed(); ++k) rd.U64(), rd.I64(), rd.I64();
+        break;
+      }
+      case EventTag::kLoanRepaid:
+        rd.U64(), rd.I64(), rd.I64(), rd.U8();
+        break;
+      case EventTag::kLoanWrittenOff:
+        rd.U64(), rd.I64(), rd.Str(), rd.Str();
         break;
       default:
         return Malformed(seq, "unknown event tag " + std::to_string(static_cast<int>(tag)));

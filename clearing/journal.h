@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "clearing/hash.h"
+#include "clearing/loans.h"
 #include "clearing/model.h"
 
 namespace ayni {
@@ -38,6 +39,11 @@ enum class EventTag : uint8_t {
   kAccountLimitsChanged = 10,
   kCycleSettled = 11,
   kRequestCommitted = 12,  // the idempotency record of a committed request
+  kLoanProductCreated = 13,
+  kSolidarityGroupCreated = 14,
+  kLoanDisbursed = 15,
+  kLoanRepaid = 16,
+  kLoanWrittenOff = 17,
 };
 
 inline constexpr uint16_t kJournalVersion = 1;
@@ -65,6 +71,14 @@ void EncodeRequest(std::vector<uint8_t>& out, const RequestId& request, uint8_t 
                    uint32_t legs, std::span<const uint64_t> fields, uint64_t result_id,
                    uint64_t timestamp_ns);
 inline constexpr size_t kRequestFields = 6;
+void EncodeLoanProduct(std::vector<uint8_t>& out, const LoanProduct& p);
+void EncodeGroup(std::vector<uint8_t>& out, const SolidarityGroup& g);
+// The loan as disbursed, with its whole schedule (no repayments yet).
+void EncodeLoan(std::vector<uint8_t>& out, const Loan& loan);
+void EncodeLoanRepaid(std::vector<uint8_t>& out, LoanId loan, Amount interest, Amount principal,
+                      LoanStatus status_after);
+void EncodeLoanWrittenOff(std::vector<uint8_t>& out, LoanId loan, Amount principal,
+                          std::string_view actor, std::string_view reason);
 std::vector<uint8_t> EncodeHeader(uint64_t sequence, uint64_t timestamp_ns, uint32_t events);
 }  // namespace journal
 

@@ -26,8 +26,31 @@ constexpr const char* kSetStatusFields[] = {"account", "status", "actor", "reaso
 constexpr const char* kSetLimitsFields[] = {"account", "credit_limit", "ceiling", "actor",
                                             "reason"};
 constexpr const char* kNoFields[] = {""};
+constexpr const char* kLoanProductFields[] = {"bank",          "name",          "currency",
+                                              "max_principal", "(rate, count)", "(period, grace)"};
+constexpr const char* kLoanProductHalves[] = {
+    "", "", "", "", "", "", "", "", "monthly_rate_bp", "instalments", "period_days", "grace_days"};
+constexpr uint32_t kLoanProductPacked = (1u << 4) | (1u << 5);
+constexpr const char* kGroupFields[] = {"bank", "name", "members", "liable"};
+constexpr const char* kDisburseFields[] = {"product",   "member",  "group",
+                                           "principal", "account", "memo"};
+constexpr const char* kRepayFields[] = {"loan", "amount", "account", "memo"};
+constexpr const char* kWriteOffFields[] = {"loan", "actor", "reason"};
 
 uint64_t U(int64_t v) { return static_cast<uint64_t>(v); }
+// Two 32-bit values in one fingerprint field (high, low), losslessly.
+uint64_t Pack(int32_t high, int32_t low) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(high)) << 32) | static_cast<uint32_t>(low);
+}
+// An order-insensitive digest of a list of members, for fingerprints.
+uint64_t MembersDigest(std::vector<MemberId> ids) {
+  std::sort(ids.begin(), ids.end());
+  std::string bytes;
+  for (MemberId id : ids) {
+    for (int s = 56; s >= 0; s -= 8) bytes.push_back(static_cast<char>(id.value() >> s));
+  }
+  return Fingerprint64(bytes);
+}
 
 bool ValidCode(std::string_view s) {
   if (s.size() < kCodeBytesMin || s.size() > kCodeBytesMax) return false;
@@ -260,6 +283,27 @@ void Ledger::RollbackTo(const Marks& m) {
       case UndoKind::kCycle:
         cycles_.pop_back();
         break;
+      case UndoKind::kLoanProduct:
+        products_.pop_back();
+        break;
+      case UndoKind::kGroup:
+        groups_.pop_back();
+        break;
+      case UndoKind::kLoan:
+        UnindexLoan(loans_.back());
+        loans_.pop_back();
+        break;
+      case UndoKind::kLoanState: {
+        // a = loan, b = 1 when a repayment was recorded; old_limit / old_ceiling = the
+        // principal repaid / interest paid before. Only active loans change state.
+        Loan& l = loans_[u.a - 1];
+        if (u.b == 1) l.repayments.pop_back();
+        l.principal_repaid = u.old_limit;
+        l.interest_paid = u.old_ceiling;
+        l.written_off = Amount::Zero();
+        l.status = LoanStatus::kActive;
+        break;
+      }
     }
   }
   batch_transfers_.resize(m.transfers);
@@ -290,6 +334,10 @@ std::optional<OpResult> Ledger::CheckRequest(const RequestId& id, const Fingerpr
     if (r.fields[i] != fp.fields[i]) {
       res.outcome = Outcome::kExistsWithDifferentFields;
       res.detail = fp.names[i];
+      if ((fp.packed_mask >> i) & 1u) {
+        const bool high_differs = (r.fields[i] >> 32) != (fp.fields[i] >> 32);
+        res.detail = fp.halves[2 * i + (high_differs ? 0 : 1)];
+      }
       return res;
     }
   }
@@ -438,25 +486,32 @@ Int128 Ledger::Margin(BankId bank) const {
   return assets * 10000 - required;
 }
 
-OpResult Ledger::CommitGroup(const RequestId& id, const Fingerprint& fp, std::span<const Leg> legs,
-                             std::string_view memo, std::span<const BankId> banks) {
+Outcome Ledger::PostCovered(const RequestId& id, std::span<const Leg> legs, std::string_view memo,
+                            std::span<const BankId> banks, const char** detail) {
   AYNI_CHECK(banks.size() <= 2);
-  if (batch_transfers_.size() + legs.size() > kBatchTransfersMax) {
-    return Refuse(Outcome::kBatchFull);
-  }
+  if (batch_transfers_.size() + legs.size() > kBatchTransfersMax) return Outcome::kBatchFull;
   Int128 before[2] = {0, 0};
   for (size_t i = 0; i < banks.size(); ++i) before[i] = Margin(banks[i]);
   const Marks m = Mark();
-  const char* detail = "";
-  if (Outcome o = PostGroup(id, legs, memo, &detail); o != Outcome::kOk) return Refuse(o, detail);
+  if (Outcome o = PostGroup(id, legs, memo, detail); o != Outcome::kOk) return o;
   for (size_t i = 0; i < banks.size(); ++i) {
     const Int128 after = Margin(banks[i]);
     // Refuse what leaves a bank under-covered, unless it was already and this does not
     // make it worse (so that money can still flow *into* an under-covered reserve).
     if (after < 0 && after < before[i]) {
       RollbackTo(m);
-      return Refuse(Outcome::kCoverageWouldBreak);
+      *detail = "";
+      return Outcome::kCoverageWouldBreak;
     }
+  }
+  return Outcome::kOk;
+}
+
+OpResult Ledger::CommitGroup(const RequestId& id, const Fingerprint& fp, std::span<const Leg> legs,
+                             std::string_view memo, std::span<const BankId> banks) {
+  const char* detail = "";
+  if (Outcome o = PostCovered(id, legs, memo, banks, &detail); o != Outcome::kOk) {
+    return Refuse(o, detail);
   }
   return Finish(id, fp, 0, static_cast<uint32_t>(legs.size()));
 }
@@ -1010,7 +1065,337 @@ OpResult Ledger::RunCycle(const RunCycleCmd& c, CycleReport* report) {
   return Finish(c.request, fp, rep.number, static_cast<uint32_t>(legs.size()));
 }
 
+// ---- Microcredit -----------------------------------------------------------------------
+
+std::vector<MemberId> Ledger::Borrowers(MemberId member, SolidarityGroupId group) const {
+  if (group.valid()) return groups_[group.value() - 1].members;
+  return {member};
+}
+
+void Ledger::IndexLoan(const Loan& loan) {
+  for (MemberId m : Borrowers(loan.member, loan.group)) member_loans_[m].push_back(loan.id);
+}
+
+void Ledger::UnindexLoan(const Loan& loan) {
+  for (MemberId m : Borrowers(loan.member, loan.group)) {
+    auto it = member_loans_.find(m);
+    AYNI_CHECK(it != member_loans_.end() && !it->second.empty() && it->second.back() == loan.id);
+    it->second.pop_back();
+    if (it->second.empty()) member_loans_.erase(it);
+  }
+}
+
+// Any loan any of `members` is liable for (its own, or a group's it belongs to) is past
+// due or written off at the batch's time.
+bool Ledger::AnyBlocks(std::span<const MemberId> members) const {
+  for (MemberId m : members) {
+    const auto it = member_loans_.find(m);
+    if (it == member_loans_.end()) continue;
+    for (LoanId id : it->second) {
+      if (BlocksNewLoans(loans_[id.value() - 1], batch_timestamp_ns_)) return true;
+    }
+  }
+  return false;
+}
+
+Outcome Ledger::CheckBorrowerAccount(const LoanProduct& p, std::span<const MemberId> borrowers,
+                                     AccountId account, const char** detail) const {
+  *detail = "account";
+  if (p.currency == national_) {
+    // Cash at the teller: a national-money loan names no member account.
+    return account.valid() ? Outcome::kWrongAccountKind : Outcome::kOk;
+  }
+  const Account* a = FindAccount(account);
+  if (a == nullptr) return Outcome::kAccountNotFound;
+  if (!IsMemberKind(a->kind)) return Outcome::kWrongAccountKind;
+  if (a->currency != p.currency) return Outcome::kWrongCurrencyKind;
+  if (std::find(borrowers.begin(), borrowers.end(), a->owner) == borrowers.end()) {
+    return Outcome::kNotBorrower;
+  }
+  *detail = "";
+  return Outcome::kOk;
+}
+
+OpResult Ledger::CreateLoanProduct(const CreateLoanProductCmd& c) {
+  const Fingerprint fp{
+      Kind::kCreateLoanProduct,
+      {c.bank.value(), Fingerprint64(c.name), c.currency.value(), U(c.max_principal.minor()),
+       Pack(c.monthly_rate_bp, c.instalments), Pack(c.period_days, c.grace_days)},
+      kLoanProductFields,
+      kLoanProductPacked,
+      kLoanProductHalves};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (!national_.valid()) return Refuse(Outcome::kNoDeployment);
+  if (!ValidName(c.name)) return Refuse(Outcome::kInvalidName, "name");
+  if (!c.max_principal.positive()) return Refuse(Outcome::kAmountNotPositive, "max_principal");
+  if (c.monthly_rate_bp < 0 || c.monthly_rate_bp > kLoanMonthlyRateBpMax) {
+    return Refuse(Outcome::kInvalidBasisPoints, "monthly_rate_bp");
+  }
+  if (c.instalments < 1 || c.instalments > kLoanInstalmentsMax) {
+    return Refuse(Outcome::kInvalidTerms, "instalments");
+  }
+  if (c.period_days < kLoanPeriodDaysMin || c.period_days > kLoanPeriodDaysMax) {
+    return Refuse(Outcome::kInvalidTerms, "period_days");
+  }
+  if (c.grace_days < 0 || c.grace_days > kLoanGraceDaysMax) {
+    return Refuse(Outcome::kInvalidTerms, "grace_days");
+  }
+  if (FindBank(c.bank) == nullptr) return Refuse(Outcome::kBankNotFound, "bank");
+  const Currency* cur = FindCurrency(c.currency);
+  if (cur == nullptr) return Refuse(Outcome::kCurrencyNotFound, "currency");
+  // National money, or the bank's own guaranteed currency: only those are backed by this
+  // bank's reserve, which is also its microcredit fund.
+  const bool own_guaranteed = cur->kind == CurrencyKind::kGuaranteed && cur->issuer == c.bank;
+  if (cur->kind != CurrencyKind::kNational && !own_guaranteed) {
+    return Refuse(Outcome::kWrongCurrencyKind, "currency");
+  }
+  if (products_.size() >= kLoanProductsMax) return Refuse(Outcome::kLimitReached, "products");
+  LoanProduct p;
+  p.id = LoanProductId(products_.size() + 1);
+  p.bank = c.bank;
+  p.name = c.name;
+  p.currency = c.currency;
+  p.max_principal = c.max_principal;
+  p.monthly_rate_bp = c.monthly_rate_bp;
+  p.instalments = c.instalments;
+  p.period_days = c.period_days;
+  p.grace_days = c.grace_days;
+  products_.push_back(p);
+  undo_.push_back(Undo(UndoKind::kLoanProduct));
+  journal::EncodeLoanProduct(batch_bytes_, p);
+  PushEvent();
+  return Finish(c.request, fp, p.id.value(), 0);
+}
+
+OpResult Ledger::CreateSolidarityGroup(const CreateSolidarityGroupCmd& c) {
+  const Fingerprint fp{
+      Kind::kCreateSolidarityGroup,
+      {c.bank.value(), Fingerprint64(c.name), MembersDigest(c.members), MembersDigest(c.liable)},
+      kGroupFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (!national_.valid()) return Refuse(Outcome::kNoDeployment);
+  if (!ValidName(c.name)) return Refuse(Outcome::kInvalidName, "name");
+  if (c.members.size() < kGroupMembersMin || c.members.size() > kGroupMembersMax) {
+    return Refuse(Outcome::kInvalidGroup, "members");
+  }
+  std::vector<MemberId> members = c.members;
+  std::sort(members.begin(), members.end());
+  if (std::adjacent_find(members.begin(), members.end()) != members.end()) {
+    return Refuse(Outcome::kInvalidGroup, "members");
+  }
+  std::vector<MemberId> liable = c.liable;
+  std::sort(liable.begin(), liable.end());
+  if (liable.size() < kGroupLiableMin ||
+      std::adjacent_find(liable.begin(), liable.end()) != liable.end() ||
+      !std::includes(members.begin(), members.end(), liable.begin(), liable.end())) {
+    return Refuse(Outcome::kInvalidGroup, "liable");
+  }
+  if (FindBank(c.bank) == nullptr) return Refuse(Outcome::kBankNotFound, "bank");
+  for (MemberId m : members) {
+    const Member* mm = FindMember(m);
+    if (mm == nullptr) return Refuse(Outcome::kMemberNotFound, "members");
+    if (mm->bank != c.bank) return Refuse(Outcome::kMemberOfOtherBank, "members");
+  }
+  if (groups_.size() >= kGroupsMax) return Refuse(Outcome::kLimitReached, "groups");
+  SolidarityGroup g;
+  g.id = SolidarityGroupId(groups_.size() + 1);
+  g.bank = c.bank;
+  g.name = c.name;
+  g.members = std::move(members);
+  g.liable = std::move(liable);
+  groups_.push_back(g);
+  undo_.push_back(Undo(UndoKind::kGroup));
+  journal::EncodeGroup(batch_bytes_, g);
+  PushEvent();
+  return Finish(c.request, fp, g.id.value(), 0);
+}
+
+OpResult Ledger::DisburseLoan(const DisburseLoanCmd& c) {
+  const Fingerprint fp{Kind::kDisburseLoan,
+                       {c.product.value(), c.member.value(), c.group.value(),
+                        U(c.principal.minor()), c.account.value(), Fingerprint64(c.memo)},
+                       kDisburseFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (!national_.valid()) return Refuse(Outcome::kNoDeployment);
+  if (!c.principal.positive()) return Refuse(Outcome::kAmountNotPositive, "principal");
+  if (Outcome o = CheckMemo(c.memo); o != Outcome::kOk) return Refuse(o, "memo");
+  if (c.member.valid() == c.group.valid()) return Refuse(Outcome::kInvalidKind, "borrower");
+  const LoanProduct* p = FindLoanProduct(c.product);
+  if (p == nullptr) return Refuse(Outcome::kLoanProductNotFound, "product");
+  const char* who = c.member.valid() ? "member" : "group";
+  if (c.member.valid()) {
+    const Member* m = FindMember(c.member);
+    if (m == nullptr) return Refuse(Outcome::kMemberNotFound, "member");
+    if (m->bank != p->bank) return Refuse(Outcome::kMemberOfOtherBank, "member");
+  } else {
+    const SolidarityGroup* g = FindGroup(c.group);
+    if (g == nullptr) return Refuse(Outcome::kGroupNotFound, "group");
+    if (g->bank != p->bank) return Refuse(Outcome::kMemberOfOtherBank, "group");
+  }
+  if (c.principal > p->max_principal) return Refuse(Outcome::kPrincipalAboveMax, "principal");
+  const std::vector<MemberId> borrowers = Borrowers(c.member, c.group);
+  const char* detail = "";
+  if (Outcome o = CheckBorrowerAccount(*p, borrowers, c.account, &detail); o != Outcome::kOk) {
+    return Refuse(o, detail);
+  }
+  if (AnyBlocks(borrowers)) return Refuse(Outcome::kBorrowerInArrears, who);
+  std::optional<std::vector<Instalment>> schedule =
+      BuildSchedule(c.principal, *p, batch_timestamp_ns_);
+  if (!schedule) return Refuse(Outcome::kBalanceOverflow, "principal");
+  if (loans_.size() >= kLoansMax) return Refuse(Outcome::kLimitReached, "loans");
+
+  const Bank& b = banks_[p->bank.value() - 1];
+  Leg leg;
+  if (p->currency == national_) {
+    leg = {b.reserve, b.loans, c.principal, TransferCode::kLoanDisburse};
+  } else {
+    leg = {currencies_[p->currency.value() - 1].issuance, c.account, c.principal,
+           TransferCode::kLoanDisburse};
+  }
+  const BankId banks[] = {p->bank};
+  if (Outcome o = PostCovered(c.request, std::span(&leg, 1), c.memo, banks, &detail);
+      o != Outcome::kOk) {
+    return Refuse(o, detail);
+  }
+  Loan loan;
+  loan.id = LoanId(loans_.size() + 1);
+  loan.request = c.request;
+  loan.product = p->id;
+  loan.bank = p->bank;
+  loan.currency = p->currency;
+  loan.member = c.member;
+  loan.group = c.group;
+  loan.account = c.account;
+  loan.principal = c.principal;
+  loan.monthly_rate_bp = p->monthly_rate_bp;
+  loan.disbursed_ns = batch_timestamp_ns_;
+  loan.schedule = std::move(*schedule);
+  journal::EncodeLoan(batch_bytes_, loan);
+  PushEvent();
+  loans_.push_back(std::move(loan));
+  IndexLoan(loans_.back());
+  undo_.push_back(Undo(UndoKind::kLoan));
+  return Finish(c.request, fp, loans_.back().id.value(), 1);
+}
+
+OpResult Ledger::RepayLoan(const RepayLoanCmd& c) {
+  const Fingerprint fp{
+      Kind::kRepayLoan,
+      {c.loan.value(), U(c.amount.minor()), c.account.value(), Fingerprint64(c.memo)},
+      kRepayFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (!national_.valid()) return Refuse(Outcome::kNoDeployment);
+  if (!c.amount.positive()) return Refuse(Outcome::kAmountNotPositive, "amount");
+  if (Outcome o = CheckMemo(c.memo); o != Outcome::kOk) return Refuse(o, "memo");
+  const Loan* found = FindLoan(c.loan);
+  if (found == nullptr) return Refuse(Outcome::kLoanNotFound, "loan");
+  const Loan& loan = *found;
+  if (loan.status != LoanStatus::kActive) return Refuse(Outcome::kLoanNotActive, "loan");
+  const LoanProduct& p = products_[loan.product.value() - 1];
+  const char* detail = "";
+  if (Outcome o = CheckBorrowerAccount(p, Borrowers(loan.member, loan.group), c.account, &detail);
+      o != Outcome::kOk) {
+    return Refuse(o, detail);
+  }
+  const Amount payable = InterestPayable(loan, batch_timestamp_ns_);
+  // payable + outstanding fits: BuildSchedule checked principal + all interest does.
+  if (c.amount.minor() > payable.minor() + loan.outstanding().minor()) {
+    return Refuse(Outcome::kOverpayment, "amount");
+  }
+  const Amount interest = std::min(c.amount, payable);
+  const Amount principal(c.amount.minor() - interest.minor());
+
+  const Bank& b = banks_[loan.bank.value() - 1];
+  Leg legs[3];
+  size_t n = 0;
+  if (loan.currency == national_) {
+    if (interest.positive()) legs[n++] = {b.vault, b.fees, interest, TransferCode::kLoanInterest};
+    if (principal.positive()) legs[n++] = {b.loans, b.reserve, principal, TransferCode::kLoanRepay};
+  } else {
+    const AccountId issuance = currencies_[loan.currency.value() - 1].issuance;
+    if (interest.positive()) {
+      legs[n++] = {c.account, issuance, interest, TransferCode::kLoanInterest};
+      legs[n++] = {b.reserve, b.fees, interest, TransferCode::kLoanInterest};
+    }
+    if (principal.positive())
+      legs[n++] = {c.account, issuance, principal, TransferCode::kLoanRepay};
+  }
+  const BankId banks[] = {loan.bank};
+  if (Outcome o = PostCovered(c.request, std::span(legs, n), c.memo, banks, &detail);
+      o != Outcome::kOk) {
+    return Refuse(o, detail);
+  }
+  Loan& l = loans_[c.loan.value() - 1];
+  Undo u(UndoKind::kLoanState);
+  u.a = l.id.value();
+  u.b = 1;
+  u.old_limit = l.principal_repaid;
+  u.old_ceiling = l.interest_paid;
+  undo_.push_back(u);
+  l.repayments.push_back({batch_timestamp_ns_, interest, principal});
+  l.interest_paid = Amount(l.interest_paid.minor() + interest.minor());
+  l.principal_repaid = Amount(l.principal_repaid.minor() + principal.minor());
+  if (l.outstanding().zero()) l.status = LoanStatus::kRepaid;
+  journal::EncodeLoanRepaid(batch_bytes_, l.id, interest, principal, l.status);
+  PushEvent();
+  return Finish(c.request, fp, l.id.value(), static_cast<uint32_t>(n));
+}
+
+OpResult Ledger::WriteOffLoan(const WriteOffLoanCmd& c) {
+  const Fingerprint fp{Kind::kWriteOffLoan,
+                       {c.loan.value(), Fingerprint64(c.actor), Fingerprint64(c.reason)},
+                       kWriteOffFields};
+  if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
+  if (auto r = CheckRequest(c.request, fp)) return *r;
+  if (!national_.valid()) return Refuse(Outcome::kNoDeployment);
+  if (!ValidName(c.actor)) return Refuse(Outcome::kInvalidName, "actor");
+  if (!ValidReason(c.reason)) return Refuse(Outcome::kInvalidReason, "reason");
+  const Loan* found = FindLoan(c.loan);
+  if (found == nullptr) return Refuse(Outcome::kLoanNotFound, "loan");
+  if (found->status != LoanStatus::kActive) return Refuse(Outcome::kLoanNotActive, "loan");
+  const Amount amount = found->outstanding();
+  AYNI_CHECK(amount.positive());  // an active loan owes principal
+  uint32_t legs = 0;
+  if (found->currency == national_) {
+    const Bank& b = banks_[found->bank.value() - 1];
+    const Leg leg{b.loans, b.write_off, amount, TransferCode::kLoanWriteOff};
+    const BankId banks[] = {found->bank};
+    const char* detail = "";
+    if (Outcome o = PostCovered(c.request, std::span(&leg, 1), "loan write-off", banks, &detail);
+        o != Outcome::kOk) {
+      return Refuse(o, detail);
+    }
+    legs = 1;
+  }
+  Loan& l = loans_[c.loan.value() - 1];
+  Undo u(UndoKind::kLoanState);
+  u.a = l.id.value();
+  u.b = 0;
+  u.old_limit = l.principal_repaid;
+  u.old_ceiling = l.interest_paid;
+  undo_.push_back(u);
+  l.written_off = amount;
+  l.status = LoanStatus::kWrittenOff;
+  journal::EncodeLoanWrittenOff(batch_bytes_, l.id, amount, c.actor, c.reason);
+  PushEvent();
+  return Finish(c.request, fp, l.id.value(), legs);
+}
+
 // ---- Reads -----------------------------------------------------------------------------
+
+const LoanProduct* Ledger::FindLoanProduct(LoanProductId id) const {
+  return FindDense(products_, id);
+}
+
+const SolidarityGroup* Ledger::FindGroup(SolidarityGroupId id) const {
+  return FindDense(groups_, id);
+}
+
+const Loan* Ledger::FindLoan(LoanId id) const { return FindDense(loans_, id); }
 
 const Bank* Ledger::FindBank(BankId id) const { return FindDense(banks_, id); }
 

@@ -1,7 +1,8 @@
 // The ledger state machine (SPEC §2–§4).
 //
-// The Ledger owns every bank, currency, circle, member and account of one deployment and
-// is their only writer. Work happens in batches:
+// The Ledger owns every bank, currency, circle, member and account of one deployment, and
+// its loan book (loan products, solidarity groups, loans; loans.h), and is their only
+// writer. Work happens in batches:
 //
 //   ledger.BeginBatch(now_ns);
 //   OpResult r = ledger.Pay(cmd);        // any number of commands, each a linked group
@@ -29,6 +30,7 @@
 
 #include "clearing/hash.h"
 #include "clearing/journal.h"
+#include "clearing/loans.h"
 #include "clearing/model.h"
 #include "clearing/netting.h"
 #include "clearing/outcome.h"
@@ -140,6 +142,68 @@ struct RunCycleCmd {
   RequestId request;  // the cycle id
 };
 
+// ---- Microcredit commands (loans.h has the schedule, arrears and allocation rules) ----
+
+// A loan product of `bank`, lent in `currency`: the national currency (production loans,
+// paid out in cash) or a guaranteed currency `bank` issues (consumption credit, minted).
+struct CreateLoanProductCmd {
+  RequestId request;
+  BankId bank;
+  std::string name;
+  CurrencyId currency;
+  Amount max_principal;
+  int32_t monthly_rate_bp = 0;  // ≤ kLoanMonthlyRateBpMax
+  int32_t instalments = 1;      // 1 … kLoanInstalmentsMax
+  int32_t period_days = 30;     // kLoanPeriodDaysMin … kLoanPeriodDaysMax
+  int32_t grace_days = 0;       // 0 … kLoanGraceDaysMax
+};
+
+// A solidarity group of `bank`: 3–10 of its members, of whom at least two are jointly
+// liable. Member order does not matter (stored sorted; a retry in another order is the
+// same request).
+struct CreateSolidarityGroupCmd {
+  RequestId request;
+  BankId bank;
+  std::string name;
+  std::vector<MemberId> members;
+  std::vector<MemberId> liable;  // a subset of members
+};
+
+// Disburses a loan to a member or to a group (exactly one is set). National-money
+// products post RESERVE → LOANS and take no account; social-currency products mint
+// ISSUANCE → `account`, an account of the borrower (or of a group member) in the product's
+// currency. Refused when the borrower, any group member, or any group a member belongs to
+// has a loan past due or written off.
+struct DisburseLoanCmd {
+  RequestId request;
+  LoanProductId product;
+  MemberId member;
+  SolidarityGroupId group;
+  Amount principal;
+  AccountId account;
+  std::string memo;
+};
+
+// Repays `amount` of a loan in its own currency: interest payable first, then principal
+// (loans.h). National-money loans take no account (cash at the teller); social-currency
+// loans are paid from `account`, the borrower's or a group member's.
+struct RepayLoanCmd {
+  RequestId request;
+  LoanId loan;
+  Amount amount;
+  AccountId account;
+  std::string memo;
+};
+
+// An admin writes off what remains of a loan's principal: LOANS → WRITE_OFF for
+// national-money loans; the loan book only for social-currency ones.
+struct WriteOffLoanCmd {
+  RequestId request;
+  LoanId loan;
+  std::string actor;
+  std::string reason;
+};
+
 // ---- Results -----------------------------------------------------------------------
 
 struct OpResult {
@@ -239,6 +303,12 @@ class Ledger {
   // Refused as a whole with kSettlementShort when a net debtor cannot pay; the report
   // (out, optional) then lists the short debtors and the plan that could not be posted.
   OpResult RunCycle(const RunCycleCmd& c, CycleReport* report = nullptr);
+  // Microcredit. Results: id = the product, group or loan.
+  OpResult CreateLoanProduct(const CreateLoanProductCmd& c);
+  OpResult CreateSolidarityGroup(const CreateSolidarityGroupCmd& c);
+  OpResult DisburseLoan(const DisburseLoanCmd& c);
+  OpResult RepayLoan(const RepayLoanCmd& c);
+  OpResult WriteOffLoan(const WriteOffLoanCmd& c);
 
   // A hint, no effect on state: a writer that holds a queue of commands calls this a few
   // commands ahead so that the idempotency lookup does not wait on memory.
@@ -254,6 +324,12 @@ class Ledger {
   const Circle* FindCircle(CircleId id) const;
   const Member* FindMember(MemberId id) const;
   const Account* FindAccount(AccountId id) const;
+  const LoanProduct* FindLoanProduct(LoanProductId id) const;
+  const SolidarityGroup* FindGroup(SolidarityGroupId id) const;
+  const Loan* FindLoan(LoanId id) const;
+  std::span<const LoanProduct> loan_products() const { return products_; }
+  std::span<const SolidarityGroup> groups() const { return groups_; }
+  std::span<const Loan> loans() const { return loans_; }
   size_t bank_count() const { return banks_.size(); }
   size_t currency_count() const { return currencies_.size(); }
   size_t account_count() const { return accounts_.size(); }
@@ -293,6 +369,11 @@ class Ledger {
     kSetAccountStatus,
     kSetAccountLimits,
     kRunCycle,
+    kCreateLoanProduct,
+    kCreateSolidarityGroup,
+    kDisburseLoan,
+    kRepayLoan,
+    kWriteOffLoan,
   };
   static constexpr int kFingerprintFields = static_cast<int>(journal::kRequestFields);
   // What an identical retry must match, and what it gets back.
@@ -307,6 +388,10 @@ class Ledger {
     Kind kind;
     uint64_t fields[kFingerprintFields];
     const char* const* names;  // field names for kExistsWithDifferentFields
+    // Fields that pack two 32-bit values (high, low) are named per half: names[i] is
+    // unused for them and halves[2i], halves[2i+1] name the high and low halves.
+    uint32_t packed_mask = 0;
+    const char* const* halves = nullptr;
   };
   struct Leg {
     AccountId debit, credit;
@@ -314,8 +399,21 @@ class Ledger {
     TransferCode code;
   };
   enum class UndoKind : uint8_t {
-    kPosting, kAccountMeta, kRequest, kDeployment, kBank, kCurrency, kCircle, kMember,
-    kAccount, kCircleMember, kCycle,
+    kPosting,
+    kAccountMeta,
+    kRequest,
+    kDeployment,
+    kBank,
+    kCurrency,
+    kCircle,
+    kMember,
+    kAccount,
+    kCircleMember,
+    kCycle,
+    kLoanProduct,
+    kGroup,
+    kLoan,
+    kLoanState,
   };
   struct Undo {
     explicit Undo(UndoKind k) : kind(k) {}
@@ -359,6 +457,17 @@ class Ledger {
   // records the request. The common tail of every money operation.
   OpResult CommitGroup(const RequestId& id, const Fingerprint& fp, std::span<const Leg> legs,
                        std::string_view memo, std::span<const BankId> banks);
+  // Posts legs as one group and refuses (rolling back) what would leave one of `banks`
+  // less covered and under-covered. CommitGroup is this plus Finish.
+  Outcome PostCovered(const RequestId& id, std::span<const Leg> legs, std::string_view memo,
+                      std::span<const BankId> banks, const char** detail);
+  // Microcredit helpers (ledger.cc).
+  Outcome CheckBorrowerAccount(const LoanProduct& p, std::span<const MemberId> borrowers,
+                               AccountId account, const char** detail) const;
+  bool AnyBlocks(std::span<const MemberId> members) const;
+  void IndexLoan(const Loan& loan);
+  void UnindexLoan(const Loan& loan);
+  std::vector<MemberId> Borrowers(MemberId member, SolidarityGroupId group) const;
   // Validates a command on one member account in a guaranteed currency.
   Outcome CheckMemberGuaranteed(const AccountAmountCmd& c, const char** detail) const;
   void PushEvent() { ++batch_events_; }
@@ -378,6 +487,12 @@ class Ledger {
   std::unordered_map<std::string, CurrencyId> currency_codes_;
   RequestTable<RequestRecord> requests_;
   std::vector<CycleReport> cycles_;
+  std::vector<LoanProduct> products_;
+  std::vector<SolidarityGroup> groups_;
+  std::vector<Loan> loans_;
+  // Per member: the loans it is liable for (its own and its groups'), in disbursement
+  // order; the arrears check of a new loan reads only these.
+  std::unordered_map<MemberId, std::vector<LoanId>> member_loans_;
   uint64_t sequence_ = 0;
   uint64_t last_timestamp_ns_ = 0;
   Hash256 head_{};

@@ -39,4 +39,24 @@ inline constexpr int64_t kScaleMax = 1'000'000'000;
 // 150 bytes per invoice: 10 M invoices is ≈ 1.5 GiB, 100× the SPEC §9 target of 100k.
 inline constexpr size_t kSetoffInvoicesMax = 10'000'000;
 
+// Microcredit (SPEC §3). The policy cap on a loan product's monthly interest: 1% a month,
+// the deployment-wide limit solidarity lending commits to (SPEC: "capped by policy").
+inline constexpr int32_t kLoanMonthlyRateBpMax = 100;
+// Up to ten years of monthly instalments, or two years of weekly ones.
+inline constexpr int32_t kLoanInstalmentsMax = 120;
+// A period of one day (daily market vendors) up to one year (harvest cycles).
+inline constexpr int32_t kLoanPeriodDaysMin = 1;
+inline constexpr int32_t kLoanPeriodDaysMax = 366;
+// Grace before the first period starts counting: up to one year (a harvest).
+inline constexpr int32_t kLoanGraceDaysMax = 366;
+// Solidarity groups: small enough that members know each other, large enough to share
+// the risk (the 3–10 of issue 7); joint liability needs at least two liable members.
+inline constexpr size_t kGroupMembersMin = 3;
+inline constexpr size_t kGroupMembersMax = 10;
+inline constexpr size_t kGroupLiableMin = 2;
+// Dense-id tables are vectors; loans carry their schedule (≤ 120 instalments).
+inline constexpr size_t kLoanProductsMax = 100'000;
+inline constexpr size_t kGroupsMax = 10'000'000;
+inline constexpr size_t kLoansMax = 10'000'000;
+
 }  // namespace ayni

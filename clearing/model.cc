@@ -53,6 +53,8 @@ const char* TransferCodeName(TransferCode c) {
     case TransferCode::kFundReserve: return "FUND_RESERVE";
     case TransferCode::kDistribute: return "DISTRIBUTE";
     case TransferCode::kSettlement: return "SETTLEMENT";
+    case TransferCode::kLoanInterest: return "LOAN_INTEREST";
+    case TransferCode::kLoanWriteOff: return "LOAN_WRITE_OFF";
   }
   return "UNKNOWN";
 }

@@ -49,7 +49,9 @@ enum class TransferCode : uint16_t {
   kFee = 9,
   kFundReserve = 10,
   kDistribute = 11,
-  kSettlement = 12,  // clearing cycle: RESERVE → RESERVE and DUE reversals
+  kSettlement = 12,    // clearing cycle: RESERVE → RESERVE and DUE reversals
+  kLoanInterest = 13,  // interest on a loan: VAULT → FEES, or burn and RESERVE → FEES
+  kLoanWriteOff = 14,  // LOANS → WRITE_OFF
 };
 
 const char* CurrencyKindName(CurrencyKind k);

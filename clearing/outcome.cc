@@ -57,6 +57,16 @@ constexpr Entry kEntries[] = {
     {Outcome::kBalanceOverflow, "balance_overflow"},
     {Outcome::kBatchFull, "batch_full"},
     {Outcome::kLimitReached, "limit_reached"},
+    {Outcome::kInvalidTerms, "invalid_terms"},
+    {Outcome::kInvalidGroup, "invalid_group"},
+    {Outcome::kLoanProductNotFound, "loan_product_not_found"},
+    {Outcome::kGroupNotFound, "group_not_found"},
+    {Outcome::kLoanNotFound, "loan_not_found"},
+    {Outcome::kPrincipalAboveMax, "principal_above_max"},
+    {Outcome::kBorrowerInArrears, "borrower_in_arrears"},
+    {Outcome::kNotBorrower, "not_borrower"},
+    {Outcome::kLoanNotActive, "loan_not_active"},
+    {Outcome::kOverpayment, "overpayment"},
 };
 
 }  // namespace
@@ -80,7 +90,7 @@ const Outcome* AllOutcomes(int* count) {
 
 bool IsInvalidInput(Outcome o) {
   const auto n = static_cast<uint16_t>(o);
-  return n >= 10 && n < 30;
+  return (n >= 10 && n < 30) || o == Outcome::kInvalidTerms || o == Outcome::kInvalidGroup;
 }
 
 }  // namespace ayni

@@ -69,13 +69,26 @@ enum class Outcome : uint16_t {
   // Capacity.
   kBatchFull = 100,
   kLimitReached = 101,
+
+  // Microcredit (appended: numbers are stable).
+  kInvalidTerms = 102,         // malformed: instalments, period or grace out of range
+  kInvalidGroup = 103,         // malformed: group size, duplicate or non-member liable
+  kLoanProductNotFound = 104,
+  kGroupNotFound = 105,
+  kLoanNotFound = 106,
+  kPrincipalAboveMax = 107,    // the product's maximum principal
+  kBorrowerInArrears = 108,    // the borrower, a group member or a member's group is late
+  kNotBorrower = 109,          // the account does not belong to the borrower
+  kLoanNotActive = 110,        // repaid or written off already
+  kOverpayment = 111,          // more than interest payable plus outstanding principal
 };
 
 // Stable snake-case name ("insufficient_funds"), for logs, CLI and reports.
 const char* OutcomeName(Outcome outcome);
 // Every defined outcome, in numeric order: lets tests and the proto mirror walk them all.
 const Outcome* AllOutcomes(int* count);
-// True for outcomes that mean the request itself was malformed (INVALID_ARGUMENT).
+// True for outcomes that mean the request itself was malformed (INVALID_ARGUMENT): 10–29,
+// kInvalidTerms and kInvalidGroup.
 bool IsInvalidInput(Outcome outcome);
 // True for kOk and kExists: the request's effects are (now or already) committed.
 inline bool IsCommitted(Outcome o) { return o == Outcome::kOk || o == Outcome::kExists; }

@@ -366,6 +366,7 @@ TEST(OutcomeTest, NamesAndNumbersUnique) {
   EXPECT_EQ(static_cast<uint16_t>(Outcome::kExists), 1);
   EXPECT_EQ(static_cast<uint16_t>(Outcome::kInsufficientFunds), 80);
   EXPECT_EQ(static_cast<uint16_t>(Outcome::kLimitReached), 101);
+  EXPECT_EQ(static_cast<uint16_t>(Outcome::kOverpayment), 111);
   EXPECT_TRUE(numbers.contains(static_cast<uint16_t>(Outcome::kLimitReached)));
 }
 
@@ -375,13 +376,17 @@ TEST(OutcomeTest, Classification) {
   for (int i = 0; i < count; ++i) {
     const auto n = static_cast<uint16_t>(all[i]);
     SCOPED_TRACE(OutcomeName(all[i]));
-    EXPECT_EQ(IsInvalidInput(all[i]), n >= 10 && n < 30);
+    const bool malformed_loan =
+        all[i] == Outcome::kInvalidTerms || all[i] == Outcome::kInvalidGroup;
+    EXPECT_EQ(IsInvalidInput(all[i]), (n >= 10 && n < 30) || malformed_loan);
     EXPECT_EQ(IsCommitted(all[i]), all[i] == Outcome::kOk || all[i] == Outcome::kExists);
   }
   EXPECT_TRUE(IsInvalidInput(Outcome::kAmountNotPositive));
   EXPECT_TRUE(IsInvalidInput(Outcome::kInvalidKind));
   EXPECT_FALSE(IsInvalidInput(Outcome::kInsufficientFunds));
   EXPECT_FALSE(IsInvalidInput(Outcome::kNoDeployment));
+  EXPECT_TRUE(IsInvalidInput(Outcome::kInvalidTerms));
+  EXPECT_FALSE(IsInvalidInput(Outcome::kBorrowerInArrears));
 }
 
 }  // namespace

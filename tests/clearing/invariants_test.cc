@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/clearing/ledger_fixture.h"
+#include "tests/clearing/loan_fixture.h"
 
 namespace ayni {
 namespace {
@@ -143,7 +144,38 @@ struct Case {
 
 std::string Acct(AccountId id) { return "account " + std::to_string(id.value()) + " ("; }
 
+// A cash loan of 1,000.00 to Ana, committed through the rules (the journal agrees).
+LoanId CashLoan(Base& b) {
+  const LoanSetup ls = AddLoanSetup(b.n);
+  const OpResult r = b.n.One([&](RequestId id) {
+    return b.L().DisburseLoan(
+        {id, ls.cash, b.n.ana, SolidarityGroupId(), Amount(100'000), AccountId(), ""});
+  });
+  EXPECT_EQ(r.outcome, Outcome::kOk) << OutcomeName(r.outcome);
+  b.n.ExpectClean();
+  return LoanId(r.id);
+}
+
 const Case kCases[] = {
+    {"LoanBookAheadOfLoans",
+     [](Base& b) {
+       // The loan book says 10.00 was repaid; LOANS never saw it.
+       Loan& l = LedgerTestAccess::MutableLoan(b.L(), CashLoan(b));
+       l.principal_repaid = Amount(1'000);
+       return Corruption{
+           {{FaultKind::kLoanBookMismatch, b.n.a.value(),
+             "bank A: national-money loans outstanding 99000 but LOANS holds 100000"}},
+           {}};
+     }},
+    {"LoansMovedBehindTheBook",
+     [](Base& b) {
+       CashLoan(b);
+       const AccountId loans = b.Bank_(b.n.a).loans, write_off = b.Bank_(b.n.a).write_off;
+       LedgerTestAccess::ForceMove(b.L(), loans, write_off, 500);
+       return Corruption{{{FaultKind::kLoanBookMismatch, b.n.a.value(),
+                           "outstanding 100000 but LOANS holds 99500"}},
+                         {loans, write_off}};
+     }},
     {"FlippedBalance",
      [](Base& b) {
        Account& a = LedgerTestAccess::MutableAccount(b.L(), b.n.ana_palma);
@@ -328,7 +360,7 @@ TEST(Invariants, EveryFaultKindIsExercised) {
     for (const Expect& e : c.corrupt(b).faults) seen.insert(e.kind);
   }
   seen.insert(FaultKind::kJournal);  // CheckJournal, checked in every case above
-  for (int k = 1; k <= 10; ++k) {
+  for (int k = 1; k <= 11; ++k) {
     EXPECT_TRUE(seen.contains(static_cast<FaultKind>(k)))
         << FaultKindName(static_cast<FaultKind>(k)) << " has no corruption test";
   }

@@ -71,6 +71,37 @@ inline void ExpectSameLedger(const Ledger& x, const Ledger& y) {
     const Member* b = y.FindMember(MemberId(i));
     EXPECT_TRUE(std::tie(a->id, a->bank, a->name) == std::tie(b->id, b->bank, b->name));
   }
+  ASSERT_EQ(x.loan_products().size(), y.loan_products().size());
+  for (size_t i = 0; i < x.loan_products().size(); ++i) {
+    const LoanProduct& a = x.loan_products()[i];
+    const LoanProduct& b = y.loan_products()[i];
+    EXPECT_TRUE(std::tie(a.id, a.bank, a.name, a.currency, a.max_principal, a.monthly_rate_bp,
+                         a.instalments, a.period_days, a.grace_days) ==
+                std::tie(b.id, b.bank, b.name, b.currency, b.max_principal, b.monthly_rate_bp,
+                         b.instalments, b.period_days, b.grace_days))
+        << "loan product " << a.id.value();
+  }
+  ASSERT_EQ(x.groups().size(), y.groups().size());
+  for (size_t i = 0; i < x.groups().size(); ++i) {
+    const SolidarityGroup& a = x.groups()[i];
+    const SolidarityGroup& b = y.groups()[i];
+    EXPECT_TRUE(std::tie(a.id, a.bank, a.name, a.members, a.liable) ==
+                std::tie(b.id, b.bank, b.name, b.members, b.liable))
+        << "group " << a.id.value();
+  }
+  ASSERT_EQ(x.loans().size(), y.loans().size());
+  for (size_t i = 0; i < x.loans().size(); ++i) {
+    const Loan& a = x.loans()[i];
+    const Loan& b = y.loans()[i];
+    EXPECT_TRUE(
+        std::tie(a.id, a.request, a.product, a.bank, a.currency, a.member, a.group, a.account,
+                 a.principal, a.monthly_rate_bp, a.disbursed_ns, a.schedule, a.repayments,
+                 a.principal_repaid, a.interest_paid, a.written_off, a.status) ==
+        std::tie(b.id, b.request, b.product, b.bank, b.currency, b.member, b.group, b.account,
+                 b.principal, b.monthly_rate_bp, b.disbursed_ns, b.schedule, b.repayments,
+                 b.principal_repaid, b.interest_paid, b.written_off, b.status))
+        << "loan " << a.id.value();
+  }
   ASSERT_EQ(x.cycles().size(), y.cycles().size());
   for (size_t i = 0; i < x.cycles().size(); ++i) {
     const CycleReport& a = x.cycles()[i];

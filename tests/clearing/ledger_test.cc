@@ -15,6 +15,7 @@
 
 #include "clearing/limits.h"
 #include "tests/clearing/ledger_fixture.h"
+#include "tests/clearing/loan_fixture.h"
 
 namespace ayni {
 
@@ -33,6 +34,8 @@ struct Net : Network {
   CircleId horta;        // a second circle at A
   AccountId dina_horta;  // Dina's account in the second circle
   AccountId extra;       // any extra account a case opens
+  LoanSetup ls;          // products and a group (AddLoans)
+  LoanId loan;           // a loan a case disbursed
 };
 
 // ---- State snapshots: what a refusal must leave untouched ---------------------------------
@@ -50,7 +53,7 @@ std::string Row(const Account& a) {
 }
 
 struct Snapshot {
-  std::vector<std::string> accounts, banks, currencies, circles, members;
+  std::vector<std::string> accounts, banks, currencies, circles, members, loans;
   size_t account_count = 0, request_count = 0, batch_transfer_count = 0, cycle_count = 0;
   uint64_t sequence = 0;
   std::string head;
@@ -84,6 +87,15 @@ Snapshot Take(const Ledger& l) {
   for (uint64_t i = 1; i <= l.member_count(); ++i) {
     s.members.push_back(l.FindMember(MemberId(i))->name);
   }
+  for (const LoanProduct& p : l.loan_products()) s.loans.push_back("product " + p.name);
+  for (const SolidarityGroup& g : l.groups()) s.loans.push_back("group " + g.name);
+  for (const Loan& x : l.loans()) {
+    s.loans.push_back("loan " + std::to_string(x.id.value()) + " " + LoanStatusName(x.status) +
+                      " repaid=" + std::to_string(x.principal_repaid.minor()) +
+                      " interest=" + std::to_string(x.interest_paid.minor()) +
+                      " written_off=" + std::to_string(x.written_off.minor()) +
+                      " repayments=" + std::to_string(x.repayments.size()));
+  }
   s.account_count = l.account_count();
   s.request_count = l.request_count();
   s.batch_transfer_count = l.batch_open() ? l.batch_transfer_count() : 0;
@@ -100,6 +112,7 @@ void ExpectSame(const Snapshot& before, const Snapshot& after) {
   EXPECT_EQ(before.currencies, after.currencies);
   EXPECT_EQ(before.circles, after.circles);
   EXPECT_EQ(before.members, after.members);
+  EXPECT_EQ(before.loans, after.loans);
   EXPECT_EQ(before.account_count, after.account_count);
   EXPECT_EQ(before.request_count, after.request_count);
   EXPECT_EQ(before.batch_transfer_count, after.batch_transfer_count);
@@ -767,10 +780,310 @@ std::vector<RefusalCase> CycleRefusals() {
   };
 }
 
+// ---- Microcredit ---------------------------------------------------------------------------
+
+void AddLoans(Net& n) { n.ls = AddLoanSetup(n); }
+LoanId DoDisburse(Net& n, LoanProductId product, MemberId member, SolidarityGroupId group,
+                  int64_t principal, AccountId account = AccountId()) {
+  return LoanId(
+      Ok(n, [&](RequestId r) {
+        return n.ledger.DisburseLoan({r, product, member, group, Amount(principal), account, ""});
+      }).id);
+}
+// Ana borrows 1,000.00 in cash (4 × 30 days).
+void CashLoan(Net& n) {
+  AddLoans(n);
+  n.loan = DoDisburse(n, n.ls.cash, n.ana, SolidarityGroupId(), 100'000);
+}
+// Ana borrows 300.00 PALMA (3 × 14 days), paid into her PALMA account.
+void PalmaLoan(Net& n) {
+  AddLoans(n);
+  n.loan = DoDisburse(n, n.ls.palma, n.ana, SolidarityGroupId(), 30'000, n.ana_palma);
+}
+void PastDue(Net& n, uint64_t days) { n.clock_ns += days * kDayNs; }
+
+std::vector<RefusalCase> LoanProductRefusals() {
+  struct P {
+    BankId bank;
+    std::string name = "Produção";
+    CurrencyId currency;
+    int64_t max = 500'000;
+    int32_t rate = 100, count = 4, period = 30, grace = 0;
+  };
+  auto product = [](std::function<void(Net&, P&)> change) -> Cmd {
+    return [change](Net& n, RequestId r) {
+      P p{n.a, "Produção", n.brl};
+      change(n, p);
+      return n.ledger.CreateLoanProduct(
+          {r, p.bank, p.name, p.currency, Amount(p.max), p.rate, p.count, p.period, p.grace});
+    };
+  };
+  return {
+      {"product_no_deployment", nullptr,
+       [](Net& n, RequestId r) {
+         return n.ledger.CreateLoanProduct(
+             {r, BankId(1), "Produção", CurrencyId(1), Amount(1), 0, 1, 30, 0});
+       },
+       Outcome::kNoDeployment, "", 10000, 200, false},
+      {"product_invalid_name", nullptr, product([](Net&, P& p) { p.name = ""; }),
+       Outcome::kInvalidName, "name"},
+      {"product_max_principal_zero", nullptr, product([](Net&, P& p) { p.max = 0; }),
+       Outcome::kAmountNotPositive, "max_principal"},
+      {"product_rate_above_cap", nullptr,
+       product([](Net&, P& p) { p.rate = kLoanMonthlyRateBpMax + 1; }),
+       Outcome::kInvalidBasisPoints, "monthly_rate_bp"},
+      {"product_rate_negative", nullptr, product([](Net&, P& p) { p.rate = -1; }),
+       Outcome::kInvalidBasisPoints, "monthly_rate_bp"},
+      {"product_no_instalments", nullptr, product([](Net&, P& p) { p.count = 0; }),
+       Outcome::kInvalidTerms, "instalments"},
+      {"product_too_many_instalments", nullptr,
+       product([](Net&, P& p) { p.count = kLoanInstalmentsMax + 1; }), Outcome::kInvalidTerms,
+       "instalments"},
+      {"product_period_zero", nullptr, product([](Net&, P& p) { p.period = 0; }),
+       Outcome::kInvalidTerms, "period_days"},
+      {"product_period_too_long", nullptr,
+       product([](Net&, P& p) { p.period = kLoanPeriodDaysMax + 1; }), Outcome::kInvalidTerms,
+       "period_days"},
+      {"product_grace_negative", nullptr, product([](Net&, P& p) { p.grace = -1; }),
+       Outcome::kInvalidTerms, "grace_days"},
+      {"product_grace_too_long", nullptr,
+       product([](Net&, P& p) { p.grace = kLoanGraceDaysMax + 1; }), Outcome::kInvalidTerms,
+       "grace_days"},
+      {"product_unknown_bank", nullptr, product([](Net&, P& p) { p.bank = BankId(99); }),
+       Outcome::kBankNotFound, "bank"},
+      {"product_unknown_currency", nullptr,
+       product([](Net&, P& p) { p.currency = CurrencyId(99); }), Outcome::kCurrencyNotFound,
+       "currency"},
+      {"product_other_banks_currency", nullptr, product([](Net& n, P& p) { p.currency = n.sol; }),
+       Outcome::kWrongCurrencyKind, "currency"},
+      {"product_mutual_credit_currency", nullptr,
+       product([](Net& n, P& p) { p.currency = n.feira; }), Outcome::kWrongCurrencyKind,
+       "currency"},
+  };
+}
+
+std::vector<RefusalCase> GroupRefusals() {
+  auto group = [](std::function<std::vector<MemberId>(Net&)> members,
+                  std::function<std::vector<MemberId>(Net&)> liable, BankId bank = BankId(1),
+                  std::string name = "Grupo") -> Cmd {
+    return [=](Net& n, RequestId r) {
+      return n.ledger.CreateSolidarityGroup({r, bank, name, members(n), liable(n)});
+    };
+  };
+  auto three = [](Net& n) { return std::vector<MemberId>{n.ana, n.caio, n.ls.dora}; };
+  auto two = [](Net& n) { return std::vector<MemberId>{n.ana, n.caio}; };
+  auto ids = [](std::vector<uint64_t> v) {
+    return [v](Net&) {
+      std::vector<MemberId> out;
+      for (uint64_t x : v) out.push_back(MemberId(x));
+      return out;
+    };
+  };
+  return {
+      {"group_invalid_name", AddLoans, group(three, two, BankId(1), ""), Outcome::kInvalidName,
+       "name"},
+      {"group_too_small", AddLoans, group(two, two), Outcome::kInvalidGroup, "members"},
+      {"group_too_large", AddLoans, group(ids({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}), ids({1, 2})),
+       Outcome::kInvalidGroup, "members"},
+      {"group_duplicate_member", AddLoans,
+       group(
+           [](Net& n) {
+             return std::vector<MemberId>{n.ana, n.caio, n.ana};
+           },
+           two),
+       Outcome::kInvalidGroup, "members"},
+      {"group_one_liable", AddLoans,
+       group(three, [](Net& n) { return std::vector<MemberId>{n.ana}; }), Outcome::kInvalidGroup,
+       "liable"},
+      {"group_liable_not_a_member", AddLoans,
+       group(three,
+             [](Net& n) {
+               return std::vector<MemberId>{n.ana, n.bia};
+             }),
+       Outcome::kInvalidGroup, "liable"},
+      {"group_unknown_bank", AddLoans, group(three, two, BankId(99)), Outcome::kBankNotFound,
+       "bank"},
+      {"group_unknown_member", AddLoans,
+       group(
+           [](Net& n) {
+             return std::vector<MemberId>{n.ana, n.caio, MemberId(99)};
+           },
+           two),
+       Outcome::kMemberNotFound, "members"},
+      {"group_member_of_other_bank", AddLoans,
+       group(
+           [](Net& n) {
+             return std::vector<MemberId>{n.ana, n.caio, n.bia};
+           },
+           two),
+       Outcome::kMemberOfOtherBank, "members"},
+  };
+}
+
+std::vector<RefusalCase> DisburseRefusals() {
+  struct D {
+    LoanProductId product;
+    MemberId member;
+    SolidarityGroupId group;
+    int64_t principal = 10'000;
+    AccountId account;
+    std::string memo;
+  };
+  auto disburse = [](std::function<void(Net&, D&)> change) -> Cmd {
+    return [change](Net& n, RequestId r) {
+      D d{n.ls.cash, n.ana};
+      change(n, d);
+      return n.ledger.DisburseLoan(
+          {r, d.product, d.member, d.group, Amount(d.principal), d.account, d.memo});
+    };
+  };
+  auto palma = [](Net& n, D& d) {
+    d.product = n.ls.palma;
+    d.account = n.ana_palma;
+  };
+  return {
+      {"disburse_zero_principal", AddLoans, disburse([](Net&, D& d) { d.principal = 0; }),
+       Outcome::kAmountNotPositive, "principal"},
+      {"disburse_memo_too_long", AddLoans,
+       disburse([](Net&, D& d) { d.memo = Bytes(kMemoBytesMax + 1); }), Outcome::kMemoTooLong,
+       "memo"},
+      {"disburse_member_and_group", AddLoans, disburse([](Net& n, D& d) { d.group = n.ls.group; }),
+       Outcome::kInvalidKind, "borrower"},
+      {"disburse_no_borrower", AddLoans, disburse([](Net&, D& d) { d.member = MemberId(); }),
+       Outcome::kInvalidKind, "borrower"},
+      {"disburse_unknown_product", AddLoans,
+       disburse([](Net&, D& d) { d.product = LoanProductId(99); }), Outcome::kLoanProductNotFound,
+       "product"},
+      {"disburse_unknown_member", AddLoans, disburse([](Net&, D& d) { d.member = MemberId(99); }),
+       Outcome::kMemberNotFound, "member"},
+      {"disburse_member_of_other_bank", AddLoans, disburse([](Net& n, D& d) { d.member = n.bia; }),
+       Outcome::kMemberOfOtherBank, "member"},
+      {"disburse_unknown_group", AddLoans, disburse([](Net&, D& d) {
+         d.member = MemberId();
+         d.group = SolidarityGroupId(99);
+       }),
+       Outcome::kGroupNotFound, "group"},
+      {"disburse_above_max_principal", AddLoans,
+       disburse([](Net&, D& d) { d.principal = 500'001; }), Outcome::kPrincipalAboveMax,
+       "principal"},
+      {"disburse_cash_with_account", AddLoans,
+       disburse([](Net& n, D& d) { d.account = n.ana_palma; }), Outcome::kWrongAccountKind,
+       "account"},
+      {"disburse_palma_unknown_account", AddLoans, disburse([=](Net& n, D& d) {
+         palma(n, d);
+         d.account = AccountId(999);
+       }),
+       Outcome::kAccountNotFound, "account"},
+      {"disburse_palma_to_system_account", AddLoans, disburse([=](Net& n, D& d) {
+         palma(n, d);
+         d.account = Issuance(n, n.palma);
+       }),
+       Outcome::kWrongAccountKind, "account"},
+      {"disburse_palma_to_other_currency", AddLoans, disburse([=](Net& n, D& d) {
+         palma(n, d);
+         d.account = n.ana_feira;
+       }),
+       Outcome::kWrongCurrencyKind, "account"},
+      {"disburse_palma_to_someone_elses_account", AddLoans, disburse([=](Net& n, D& d) {
+         palma(n, d);
+         d.account = n.caio_palma;
+       }),
+       Outcome::kNotBorrower, "account"},
+      {"disburse_borrower_in_arrears",
+       [](Net& n) {
+         CashLoan(n);
+         PastDue(n, 31);
+       },
+       disburse([](Net&, D&) {}), Outcome::kBorrowerInArrears, "member"},
+      {"disburse_group_member_in_arrears",
+       [](Net& n) {
+         AddLoans(n);
+         DoDisburse(n, n.ls.cash, n.ls.dora, SolidarityGroupId(), 10'000);
+         PastDue(n, 31);
+       },
+       disburse([](Net& n, D& d) {
+         d.member = MemberId();
+         d.group = n.ls.group;
+       }),
+       Outcome::kBorrowerInArrears, "group"},
+      {"disburse_cash_coverage_would_break",
+       [](Net& n) {
+         n.ls = AddLoanSetup(n, 0);
+         DoIssue(n, n.ana_palma, 50'000);  // reserve 500.00 backs exactly 500.00 PALMA
+       },
+       disburse([](Net&, D& d) { d.principal = 1; }), Outcome::kCoverageWouldBreak, ""},
+      {"disburse_palma_coverage_would_break",
+       [](Net& n) {
+         n.ls = AddLoanSetup(n, 20'000);  // excess 200.00
+       },
+       disburse([=](Net& n, D& d) {
+         palma(n, d);
+         d.principal = 20'001;
+       }),
+       Outcome::kCoverageWouldBreak, ""},
+  };
+}
+
+std::vector<RefusalCase> RepayAndWriteOffRefusals() {
+  auto repay = [](int64_t amount, std::function<AccountId(Net&)> account = nullptr,
+                  std::function<LoanId(Net&)> loan = nullptr) -> Cmd {
+    return [=](Net& n, RequestId r) {
+      return n.ledger.RepayLoan(
+          {r, loan ? loan(n) : n.loan, Amount(amount), account ? account(n) : AccountId(), ""});
+    };
+  };
+  auto write_off = [](std::string actor, std::string reason,
+                      std::function<LoanId(Net&)> loan = nullptr) -> Cmd {
+    return [=](Net& n, RequestId r) {
+      return n.ledger.WriteOffLoan({r, loan ? loan(n) : n.loan, actor, reason});
+    };
+  };
+  auto ana_palma = [](Net& n) { return n.ana_palma; };
+  return {
+      {"repay_zero", CashLoan, repay(0), Outcome::kAmountNotPositive, "amount"},
+      {"repay_unknown_loan", CashLoan, repay(100, nullptr, [](Net&) { return LoanId(99); }),
+       Outcome::kLoanNotFound, "loan"},
+      {"repay_cash_with_account", CashLoan, repay(100, ana_palma), Outcome::kWrongAccountKind,
+       "account"},
+      // Interest of the first period (1,000.00 × 1% = 10.00) plus the principal.
+      {"repay_overpayment", CashLoan, repay(101'001), Outcome::kOverpayment, "amount"},
+      {"repay_repaid_loan",
+       [](Net& n) {
+         CashLoan(n);
+         Ok(n, [&](RequestId r) {
+           return n.ledger.RepayLoan({r, n.loan, Amount(101'000), AccountId(), ""});
+         });
+       },
+       repay(1), Outcome::kLoanNotActive, "loan"},
+      {"repay_palma_from_someone_elses_account", PalmaLoan,
+       repay(100, [](Net& n) { return n.caio_palma; }), Outcome::kNotBorrower, "account"},
+      {"repay_palma_insufficient_funds",
+       [](Net& n) {
+         PalmaLoan(n);
+         DoPay(n, n.ana_palma, n.caio_palma, 30'000);
+       },
+       repay(100, ana_palma), Outcome::kInsufficientFunds, "from"},
+      {"write_off_invalid_actor", CashLoan, write_off("", "defaulted"), Outcome::kInvalidName,
+       "actor"},
+      {"write_off_invalid_reason", CashLoan, write_off("admin", ""), Outcome::kInvalidReason,
+       "reason"},
+      {"write_off_unknown_loan", CashLoan,
+       write_off("admin", "gone", [](Net&) { return LoanId(99); }), Outcome::kLoanNotFound, "loan"},
+      {"write_off_twice",
+       [](Net& n) {
+         CashLoan(n);
+         Ok(n, [&](RequestId r) { return n.ledger.WriteOffLoan({r, n.loan, "admin", "gone"}); });
+       },
+       write_off("admin", "again"), Outcome::kLoanNotActive, "loan"},
+  };
+}
+
 std::vector<RefusalCase> AllRefusals() {
   std::vector<RefusalCase> all;
-  for (auto* f : {&PayRefusals, &IssueRedeemDistributeRefusals, &FundReserveRefusals,
-                  &SetupRefusals, &CircleAndAccountRefusals, &AdminRefusals, &CycleRefusals}) {
+  for (auto* f :
+       {&PayRefusals, &IssueRedeemDistributeRefusals, &FundReserveRefusals, &SetupRefusals,
+        &CircleAndAccountRefusals, &AdminRefusals, &CycleRefusals, &LoanProductRefusals,
+        &GroupRefusals, &DisburseRefusals, &RepayAndWriteOffRefusals}) {
     for (RefusalCase& c : f()) all.push_back(std::move(c));
   }
   return all;
@@ -902,6 +1215,29 @@ TEST(LedgerTest, RequestIdZeroRefusedByEveryCommand) {
              {zero, n.ana_palma, Amount(0), Amount(5), "teller", "test"});
        }},
       {"RunCycle", [&] { return n.ledger.RunCycle({zero}); }},
+      {"CreateLoanProduct",
+       [&] {
+         return n.ledger.CreateLoanProduct(
+             {zero, n.a, "Produção", n.brl, Amount(100), 100, 4, 30, 0});
+       }},
+      {"CreateSolidarityGroup",
+       [&] {
+         return n.ledger.CreateSolidarityGroup(
+             {zero, n.a, "Grupo", {n.ana, n.caio, MemberId(3)}, {n.ana, n.caio}});
+       }},
+      {"DisburseLoan",
+       [&] {
+         return n.ledger.DisburseLoan(
+             {zero, LoanProductId(1), n.ana, SolidarityGroupId(), Amount(1), AccountId(), ""});
+       }},
+      {"RepayLoan",
+       [&] {
+         return n.ledger.RepayLoan({zero, LoanId(1), Amount(1), AccountId(), ""});
+       }},
+      {"WriteOffLoan",
+       [&] {
+         return n.ledger.WriteOffLoan({zero, LoanId(1), "admin", "gone"});
+       }},
   };
   n.Begin();
   const Snapshot before = Take(n.ledger);
@@ -1347,6 +1683,55 @@ std::vector<IdemCase> IdemCases() {
               pick(v, 4, std::string("vote 12"), std::string("vote 13"))});
        },
        {"account", "credit_limit", "ceiling", "actor", "reason"}},
+      {"create_loan_product",
+       nullptr,
+       [=](Net& n, RequestId r, int v) {
+         return n.ledger.CreateLoanProduct(
+             {r, pick(v, 0, n.a, n.b), pick(v, 1, std::string("Produção"), std::string("Feira")),
+              pick(v, 2, n.brl, n.palma), Amount(pick(v, 3, 500'000, 500'001)), pick(v, 4, 100, 99),
+              pick(v, 5, 4, 5), pick(v, 6, 30, 7), pick(v, 7, 0, 10)});
+       },
+       {"bank", "name", "currency", "max_principal", "monthly_rate_bp", "instalments",
+        "period_days", "grace_days"}},
+      {"create_solidarity_group",
+       [](Net& n) { n.ls = AddLoanSetup(n); },
+       [=](Net& n, RequestId r, int v) {
+         const std::vector<MemberId> members = {n.ana, n.caio, n.ls.dora};
+         const std::vector<MemberId> other = {n.ana, n.caio, MemberId(1)};
+         const std::vector<MemberId> liable = {n.ana, n.caio};
+         const std::vector<MemberId> all_liable = members;
+         return n.ledger.CreateSolidarityGroup(
+             {r, pick(v, 0, n.a, n.b), pick(v, 1, std::string("Grupo"), std::string("Grupo 2")),
+              pick(v, 2, members, other), pick(v, 3, liable, all_liable)});
+       },
+       {"bank", "name", "members", "liable"}},
+      {"disburse_loan",
+       [](Net& n) { n.ls = AddLoanSetup(n); },
+       [=](Net& n, RequestId r, int v) {
+         return n.ledger.DisburseLoan(
+             {r, pick(v, 0, n.ls.palma, n.ls.cash), pick(v, 1, n.ana, n.caio),
+              pick(v, 2, SolidarityGroupId(), n.ls.group), Amount(pick(v, 3, 10'000, 10'001)),
+              pick(v, 4, n.ana_palma, AccountId()),
+              pick(v, 5, std::string("sewing machine"), std::string(""))});
+       },
+       {"product", "member", "group", "principal", "account", "memo"}},
+      {"repay_loan",
+       PalmaLoan,
+       [=](Net& n, RequestId r, int v) {
+         return n.ledger.RepayLoan({r, pick(v, 0, n.loan, LoanId(2)), Amount(pick(v, 1, 500, 501)),
+                                    pick(v, 2, n.ana_palma, n.caio_palma),
+                                    pick(v, 3, std::string("week 1"), std::string("week 2"))});
+       },
+       {"loan", "amount", "account", "memo"}},
+      {"write_off_loan",
+       CashLoan,
+       [=](Net& n, RequestId r, int v) {
+         return n.ledger.WriteOffLoan(
+             {r, pick(v, 0, n.loan, LoanId(2)),
+              pick(v, 1, std::string("admin"), std::string("manager")),
+              pick(v, 2, std::string("moved away"), std::string("deceased"))});
+       },
+       {"loan", "actor", "reason"}},
   };
 }
 

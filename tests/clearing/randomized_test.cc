@@ -3,7 +3,10 @@
 //
 // Drives one Ledger through ≥ 100,000 random commands over four banks (one guaranteed
 // currency each, some with fractional coverage and different redemption fees) and two
-// mutual-credit circles, in batches of 1..64 commands, ≈5% of them aborted.
+// mutual-credit circles, in batches of 1..64 commands, ≈5% of them aborted. Microcredit
+// runs alongside: loan products in national money and in each bank's currency, loans to
+// members and to solidarity groups, repayments, write-offs; the clock jumps days ahead
+// now and then so that instalments fall due and borrowers fall into arrears.
 //
 // Three views of the state are kept and compared after every batch:
 //   * the Ledger itself;
@@ -62,6 +65,11 @@ constexpr int kMembersPerBank = 20;
 constexpr int kCircleMembers = 12;
 // Recently refused / aborted requests kept for retries (they must be evaluated anew).
 constexpr size_t kRetryRingMax = 64;
+// Microcredit: a loan-book command about every 25 operations; at most this many products.
+constexpr int64_t kLoanOpsPerMille = 40;
+constexpr size_t kProductsMax = 12;
+// The caller's clock jumps 1..10 days ahead in this share of batches (per mille).
+constexpr uint64_t kDayJumpPerMille = 12;
 
 struct BankSpec {
   const char* code;
@@ -98,12 +106,17 @@ enum class Op : uint8_t {
   kStatus,
   kLimits,
   kOpen,
-  kCycle
+  kCycle,
+  kProduct,
+  kDisburse,
+  kRepay,
+  kWriteOff
 };
-constexpr int kOpKinds = 9;
+constexpr int kOpKinds = 13;
 const char* OpName(Op op) {
   static constexpr const char* kNames[] = {
-      "pay", "issue", "redeem", "distribute", "fund_reserve", "status", "limits", "open", "cycle"};
+      "pay",  "issue", "redeem",  "distribute", "fund_reserve", "status",   "limits",
+      "open", "cycle", "product", "disburse",   "repay",        "write_off"};
   return kNames[static_cast<int>(op)];
 }
 
@@ -123,6 +136,13 @@ struct Cmd {
   int64_t credit_limit = 0;
   int64_t ceiling = INT64_MAX;
   bool cross_bank = false;  // for the summary only
+  // Microcredit: `amount` is the product's maximum principal, the loan's principal or the
+  // repayment; `owner` the borrowing member; `bank`, `currency` the product's.
+  LoanProductId product;
+  LoanId loan;
+  SolidarityGroupId group;
+  std::string name = "product";
+  int32_t rate_bp = 0, instalments = 1, period_days = 30, grace_days = 0;
 };
 
 std::string Describe(const Cmd& c) {
@@ -135,7 +155,14 @@ std::string Describe(const Cmd& c) {
                 c.account.value(), c.bank.value(), c.owner.value(), c.currency.value(),
                 static_cast<int>(c.account_kind), c.amount, static_cast<int>(c.source),
                 static_cast<int>(c.status), c.credit_limit, c.ceiling, c.memo.c_str());
-  return buf;
+  std::string s = buf;
+  if (c.op >= Op::kProduct) {
+    s += " product=" + std::to_string(c.product.value()) +
+         " loan=" + std::to_string(c.loan.value()) + " group=" + std::to_string(c.group.value()) +
+         " terms=" + std::to_string(c.rate_bp) + "bp/" + std::to_string(c.instalments) + "x" +
+         std::to_string(c.period_days) + "d+" + std::to_string(c.grace_days) + "d";
+  }
+  return s;
 }
 
 // The fields each command's idempotency is keyed on (SPEC §2 invariant 5), in the order
@@ -182,6 +209,35 @@ const char* FirstDifferentField(const Cmd& a, const Cmd& b) {
       return nullptr;
     case Op::kCycle:
       return nullptr;
+    case Op::kProduct:
+      if (a.bank != b.bank) return "bank";
+      if (a.name != b.name) return "name";
+      if (a.currency != b.currency) return "currency";
+      if (a.amount != b.amount) return "max_principal";
+      if (a.rate_bp != b.rate_bp) return "monthly_rate_bp";
+      if (a.instalments != b.instalments) return "instalments";
+      if (a.period_days != b.period_days) return "period_days";
+      if (a.grace_days != b.grace_days) return "grace_days";
+      return nullptr;
+    case Op::kDisburse:
+      if (a.product != b.product) return "product";
+      if (a.owner != b.owner) return "member";
+      if (a.group != b.group) return "group";
+      if (a.amount != b.amount) return "principal";
+      if (a.account != b.account) return "account";
+      if (a.memo != b.memo) return "memo";
+      return nullptr;
+    case Op::kRepay:
+      if (a.loan != b.loan) return "loan";
+      if (a.amount != b.amount) return "amount";
+      if (a.account != b.account) return "account";
+      if (a.memo != b.memo) return "memo";
+      return nullptr;
+    case Op::kWriteOff:
+      if (a.loan != b.loan) return "loan";
+      if (a.actor != b.actor) return "actor";
+      if (a.reason != b.reason) return "reason";
+      return nullptr;
   }
   return nullptr;
 }
@@ -213,7 +269,7 @@ struct MCurrency {
 struct MBank {
   BankId id;
   CurrencyId currency;
-  AccountId vault, reserve, fees;
+  AccountId vault, reserve, fees, loans, write_off;
   std::vector<AccountId> due_from, due_to;  // by counterparty id
   int32_t coverage_min_bp = 10000;
   int32_t fee_bp = 0;
@@ -224,6 +280,43 @@ struct MCircle {
   BankId bank;
   CurrencyId currency;
   std::vector<MemberId> members;  // sorted
+};
+
+// The loan book as the model sees it; its schedule arithmetic is written out here again
+// (docs/loans.md), sharing no code with clearing/loans.cc.
+struct MProduct {
+  LoanProductId id;
+  BankId bank;
+  CurrencyId currency;
+  int64_t max = 0;
+  int32_t rate_bp = 0, instalments = 1, period_days = 30, grace_days = 0;
+};
+
+struct MGroup {
+  SolidarityGroupId id;
+  BankId bank;
+  std::vector<MemberId> members;  // sorted
+};
+
+struct MInstalment {
+  uint64_t due_ns;
+  int64_t principal, interest;
+};
+
+struct MLoan {
+  LoanId id;
+  LoanProductId product;
+  BankId bank;
+  CurrencyId currency;
+  std::vector<MemberId> borrowers;  // the member, or the group's members
+  MemberId member;
+  SolidarityGroupId group;
+  uint64_t disbursed_ns = 0;
+  int64_t principal = 0, repaid = 0, interest_paid = 0, written_off = 0;
+  LoanStatus status = LoanStatus::kActive;
+  std::vector<MInstalment> schedule;
+  size_t repayments = 0;
+  int64_t outstanding() const { return principal - repaid - written_off; }
 };
 
 struct MLeg {
@@ -337,6 +430,15 @@ class RandomizedRun {
   Prediction PredictStatus(const Cmd& c);
   Prediction PredictLimits(const Cmd& c);
   Prediction PredictOpen(const Cmd& c);
+  Prediction PredictProduct(const Cmd& c);
+  Prediction PredictDisburse(const Cmd& c);
+  Prediction PredictRepay(const Cmd& c);
+  Prediction PredictWriteOff(const Cmd& c);
+  Outcome LoanAccount(const MProduct& p, const std::vector<MemberId>& borrowers,
+                      AccountId account) const;
+  bool Blocked(const std::vector<MemberId>& members) const;
+  MLoan& TouchLoan(size_t index);
+  void CompareLoans();
   Outcome Post(const std::vector<MLeg>& legs, const std::vector<BankId>& banks);
   Outcome CheckBounds(const MAccount& a, int64_t nb) const;
   Int128 Margin(BankId bank) const;
@@ -364,6 +466,12 @@ class RandomizedRun {
   void GenOpen();
   void GenRetry();
   void GenInvalid();
+  void GenLoanOp();
+  void GenProduct();
+  void GenDisburse();
+  void GenRepay();
+  void GenWriteOff();
+  size_t PickLoan();
 
   MAccount* Find(AccountId id) {
     return id.valid() && id.value() <= state_.accounts.size() ? &state_.accounts[id.value() - 1]
@@ -391,6 +499,16 @@ class RandomizedRun {
   std::vector<BankId> member_bank_;    // index = member id − 1
   std::vector<std::vector<MemberId>> bank_members_;
   CurrencyId national_;
+  std::vector<MGroup> groups_;                    // index = id − 1
+  std::vector<std::vector<size_t>> bank_groups_;  // group indices by bank index
+
+  // The loan book: undone on abort by truncation and the backups of changed loans.
+  std::vector<MProduct> products_;  // index = id − 1
+  std::vector<MLoan> loans_;        // index = id − 1
+  std::vector<std::vector<size_t>> member_loans_;  // by member id − 1: loans it is liable for
+  size_t batch_products_mark_ = 0, batch_loans_mark_ = 0;
+  std::vector<std::pair<size_t, MLoan>> loan_backups_;
+  std::vector<size_t> batch_loans_touched_;
 
   // Model, requests, shadow, journal.
   State state_;
@@ -429,6 +547,7 @@ class RandomizedRun {
            exists_checked_ = 0, anew_retries_ = 0, clock_backwards_ = 0, extra_touched_ = 0,
            touched_faults_ = 0;
   bool last_batch_aborted_ = false;
+  uint64_t day_jumps_ = 0;
 };
 
 void RandomizedRun::Fail(const std::string& what) {
@@ -481,6 +600,22 @@ void RandomizedRun::Setup() {
            "circle member");
     }
   }
+  // Two solidarity groups per bank sharing two members: members 5–9 (5 and 6 liable) and
+  // 8–10 (8 and 10 liable), so one group's arrears reach into the other's.
+  bank_groups_.resize(kBanks);
+  for (int i = 0; i < kBanks; ++i) {
+    const auto& m = bank_members_[i];
+    const std::vector<std::pair<std::vector<MemberId>, std::vector<MemberId>>> specs = {
+        {{m[5], m[6], m[7], m[8], m[9]}, {m[5], m[6]}}, {{m[8], m[9], m[10]}, {m[8], m[10]}}};
+    for (const auto& [members, liable] : specs) {
+      const SolidarityGroupId id(must(
+          ledger_.CreateSolidarityGroup({req(), bank_ids[i], "group", members, liable}), "group"));
+      std::vector<MemberId> sorted = members;
+      std::sort(sorted.begin(), sorted.end());
+      bank_groups_[i].push_back(groups_.size());
+      groups_.push_back({id, bank_ids[i], sorted});
+    }
+  }
   if (failed()) return;
 
   // The model's structure, read once from what set-up created.
@@ -495,6 +630,8 @@ void RandomizedRun::Setup() {
     mb.vault = b.vault;
     mb.reserve = b.reserve;
     mb.fees = b.fees;
+    mb.loans = b.loans;
+    mb.write_off = b.write_off;
     mb.due_from = b.due_from;
     mb.due_to = b.due_to;
     mb.due_from.resize(kBanks + 1);
@@ -680,6 +817,14 @@ Prediction RandomizedRun::Predict(const Cmd& c) {
       return PredictOpen(c);
     case Op::kCycle:
       break;  // RunCycle predicts around the ledger's report
+    case Op::kProduct:
+      return PredictProduct(c);
+    case Op::kDisburse:
+      return PredictDisburse(c);
+    case Op::kRepay:
+      return PredictRepay(c);
+    case Op::kWriteOff:
+      return PredictWriteOff(c);
   }
   return p;
 }
@@ -872,6 +1017,246 @@ Prediction RandomizedRun::PredictOpen(const Cmd& c) {
   return p;
 }
 
+// ---- Prediction: microcredit -----------------------------------------------------------------
+
+namespace loanmodel {
+
+// docs/loans.md: instalment k due at t0 + (grace + k·period) days; principal P/n, the last
+// the remainder; interest floor(outstanding × rate × days / 300000), days = period (+ grace
+// for the first).
+std::vector<MInstalment> Schedule(int64_t p, const MProduct& prod, uint64_t t0) {
+  std::vector<MInstalment> out;
+  const int64_t n = prod.instalments, each = p / n;
+  int64_t outstanding = p;
+  for (int64_t k = 1; k <= n; ++k) {
+    const uint64_t days = static_cast<uint64_t>(prod.grace_days + k * prod.period_days);
+    const int64_t period = prod.period_days + (k == 1 ? prod.grace_days : 0);
+    const int64_t interest =
+        static_cast<int64_t>(static_cast<Int128>(outstanding) * prod.rate_bp * period / 300000);
+    const int64_t principal = k == n ? outstanding : each;
+    out.push_back({t0 + days * 86'400'000'000'000ull, principal, interest});
+    outstanding -= principal;
+  }
+  return out;
+}
+
+// Interest of every period started strictly before `now`, less what was paid.
+int64_t Payable(const MLoan& l, uint64_t now) {
+  if (l.status != LoanStatus::kActive) return 0;
+  int64_t charged = 0;
+  uint64_t start = l.disbursed_ns;
+  for (const MInstalment& in : l.schedule) {
+    if (now <= start) break;
+    charged += in.interest;
+    start = in.due_ns;
+  }
+  return charged - l.interest_paid;
+}
+
+// Some instalment due strictly before `now` is not covered by cumulative repayments.
+bool PastDue(const MLoan& l, uint64_t now) {
+  if (l.status != LoanStatus::kActive) return false;
+  int64_t cp = 0, ci = 0;
+  for (const MInstalment& in : l.schedule) {
+    if (in.due_ns >= now) break;
+    cp += in.principal;
+    ci += in.interest;
+    if (l.repaid < cp || l.interest_paid < ci) return true;
+  }
+  return false;
+}
+
+}  // namespace loanmodel
+
+Prediction RandomizedRun::PredictProduct(const Cmd& c) {
+  Prediction p;
+  const bool bank_ok = c.bank.valid() && c.bank.value() <= banks_.size();
+  const bool currency_ok = c.currency.valid() && c.currency.value() <= currencies_.size();
+  if (c.name.empty())
+    p.outcome = Outcome::kInvalidName;
+  else if (c.amount <= 0)
+    p.outcome = Outcome::kAmountNotPositive;
+  else if (c.rate_bp < 0 || c.rate_bp > 100)
+    p.outcome = Outcome::kInvalidBasisPoints;
+  else if (c.instalments < 1 || c.instalments > 120 || c.period_days < 1 || c.period_days > 366 ||
+           c.grace_days < 0 || c.grace_days > 366)
+    p.outcome = Outcome::kInvalidTerms;
+  else if (!bank_ok)
+    p.outcome = Outcome::kBankNotFound;
+  else if (!currency_ok)
+    p.outcome = Outcome::kCurrencyNotFound;
+  else if (c.currency != national_ &&
+           !(Cur(c.currency).kind == CurrencyKind::kGuaranteed && Cur(c.currency).issuer == c.bank))
+    p.outcome = Outcome::kWrongCurrencyKind;
+  if (p.outcome != Outcome::kOk) return p;
+  const LoanProductId id(products_.size() + 1);
+  products_.push_back(
+      {id, c.bank, c.currency, c.amount, c.rate_bp, c.instalments, c.period_days, c.grace_days});
+  p.result_id = id.value();
+  return p;
+}
+
+Outcome RandomizedRun::LoanAccount(const MProduct& p, const std::vector<MemberId>& borrowers,
+                                   AccountId account) const {
+  if (p.currency == national_) {
+    return account.valid() ? Outcome::kWrongAccountKind : Outcome::kOk;
+  }
+  const MAccount* a = account.valid() && account.value() <= state_.accounts.size()
+                          ? &state_.accounts[account.value() - 1]
+                          : nullptr;
+  if (a == nullptr) return Outcome::kAccountNotFound;
+  if (!IsMemberKind(a->kind)) return Outcome::kWrongAccountKind;
+  if (a->currency != p.currency) return Outcome::kWrongCurrencyKind;
+  if (std::find(borrowers.begin(), borrowers.end(), a->owner) == borrowers.end()) {
+    return Outcome::kNotBorrower;
+  }
+  return Outcome::kOk;
+}
+
+// Any loan that one of `members` is liable for is past due or written off.
+bool RandomizedRun::Blocked(const std::vector<MemberId>& members) const {
+  for (MemberId m : members) {
+    if (m.value() > member_loans_.size()) continue;
+    for (size_t index : member_loans_[m.value() - 1]) {
+      const MLoan& l = loans_[index];
+      if (l.status == LoanStatus::kWrittenOff || loanmodel::PastDue(l, batch_ts_)) return true;
+    }
+  }
+  return false;
+}
+
+// The loan at `index`, backed up the first time this batch changes it.
+MLoan& RandomizedRun::TouchLoan(size_t index) {
+  if (index < batch_loans_mark_ && std::none_of(loan_backups_.begin(), loan_backups_.end(),
+                                                [&](const auto& b) { return b.first == index; })) {
+    loan_backups_.push_back({index, loans_[index]});
+  }
+  batch_loans_touched_.push_back(index);
+  return loans_[index];
+}
+
+Prediction RandomizedRun::PredictDisburse(const Cmd& c) {
+  Prediction p;
+  const auto refuse = [&](Outcome o) {
+    p.outcome = o;
+    return p;
+  };
+  if (c.amount <= 0) return refuse(Outcome::kAmountNotPositive);
+  if (c.memo.size() > kMemoBytesMax) return refuse(Outcome::kMemoTooLong);
+  if (c.owner.valid() == c.group.valid()) return refuse(Outcome::kInvalidKind);
+  if (!c.product.valid() || c.product.value() > products_.size()) {
+    return refuse(Outcome::kLoanProductNotFound);
+  }
+  const MProduct prod = products_[c.product.value() - 1];
+  std::vector<MemberId> borrowers;
+  if (c.owner.valid()) {
+    if (c.owner.value() > member_bank_.size()) return refuse(Outcome::kMemberNotFound);
+    if (member_bank_[c.owner.value() - 1] != prod.bank) return refuse(Outcome::kMemberOfOtherBank);
+    borrowers = {c.owner};
+  } else {
+    if (c.group.value() > groups_.size()) return refuse(Outcome::kGroupNotFound);
+    const MGroup& g = groups_[c.group.value() - 1];
+    if (g.bank != prod.bank) return refuse(Outcome::kMemberOfOtherBank);
+    borrowers = g.members;
+  }
+  if (c.amount > prod.max) return refuse(Outcome::kPrincipalAboveMax);
+  if (Outcome o = LoanAccount(prod, borrowers, c.account); o != Outcome::kOk) return refuse(o);
+  if (Blocked(borrowers)) return refuse(Outcome::kBorrowerInArrears);
+  const MBank& b = B(prod.bank);
+  if (prod.currency == national_) {
+    p.legs = {{b.reserve, b.loans, c.amount, TransferCode::kLoanDisburse}};
+  } else {
+    p.legs = {{Cur(prod.currency).issuance, c.account, c.amount, TransferCode::kLoanDisburse}};
+  }
+  p.outcome = Post(p.legs, {prod.bank});
+  if (p.outcome != Outcome::kOk) return p;
+  MLoan l;
+  l.id = LoanId(loans_.size() + 1);
+  l.product = prod.id;
+  l.bank = prod.bank;
+  l.currency = prod.currency;
+  l.borrowers = borrowers;
+  l.member = c.owner;
+  l.group = c.group;
+  l.disbursed_ns = batch_ts_;
+  l.principal = c.amount;
+  l.schedule = loanmodel::Schedule(c.amount, prod, batch_ts_);
+  for (MemberId m : l.borrowers) {
+    if (member_loans_.size() < m.value()) member_loans_.resize(m.value());
+    member_loans_[m.value() - 1].push_back(loans_.size());
+  }
+  loans_.push_back(std::move(l));
+  batch_loans_touched_.push_back(loans_.size() - 1);
+  p.result_id = loans_.size();
+  return p;
+}
+
+Prediction RandomizedRun::PredictRepay(const Cmd& c) {
+  Prediction p;
+  const auto refuse = [&](Outcome o) {
+    p.outcome = o;
+    return p;
+  };
+  if (c.amount <= 0) return refuse(Outcome::kAmountNotPositive);
+  if (c.memo.size() > kMemoBytesMax) return refuse(Outcome::kMemoTooLong);
+  if (!c.loan.valid() || c.loan.value() > loans_.size()) return refuse(Outcome::kLoanNotFound);
+  const size_t index = c.loan.value() - 1;
+  const MLoan& l = loans_[index];
+  if (l.status != LoanStatus::kActive) return refuse(Outcome::kLoanNotActive);
+  const MProduct& prod = products_[l.product.value() - 1];
+  if (Outcome o = LoanAccount(prod, l.borrowers, c.account); o != Outcome::kOk) return refuse(o);
+  const int64_t payable = loanmodel::Payable(l, batch_ts_);
+  if (c.amount > payable + l.outstanding()) return refuse(Outcome::kOverpayment);
+  const int64_t interest = std::min(c.amount, payable), principal = c.amount - interest;
+  const MBank& b = B(l.bank);
+  if (l.currency == national_) {
+    if (interest > 0) p.legs.push_back({b.vault, b.fees, interest, TransferCode::kLoanInterest});
+    if (principal > 0) p.legs.push_back({b.loans, b.reserve, principal, TransferCode::kLoanRepay});
+  } else {
+    const AccountId iss = Cur(l.currency).issuance;
+    if (interest > 0) {
+      p.legs.push_back({c.account, iss, interest, TransferCode::kLoanInterest});
+      p.legs.push_back({b.reserve, b.fees, interest, TransferCode::kLoanInterest});
+    }
+    if (principal > 0) p.legs.push_back({c.account, iss, principal, TransferCode::kLoanRepay});
+  }
+  p.outcome = Post(p.legs, {l.bank});
+  if (p.outcome != Outcome::kOk) return p;
+  MLoan& m = TouchLoan(index);
+  m.interest_paid += interest;
+  m.repaid += principal;
+  ++m.repayments;
+  if (m.outstanding() == 0) m.status = LoanStatus::kRepaid;
+  p.result_id = c.loan.value();
+  return p;
+}
+
+Prediction RandomizedRun::PredictWriteOff(const Cmd& c) {
+  Prediction p;
+  if (c.actor.empty()) {
+    p.outcome = Outcome::kInvalidName;
+  } else if (c.reason.empty()) {
+    p.outcome = Outcome::kInvalidReason;
+  } else if (!c.loan.valid() || c.loan.value() > loans_.size()) {
+    p.outcome = Outcome::kLoanNotFound;
+  } else if (loans_[c.loan.value() - 1].status != LoanStatus::kActive) {
+    p.outcome = Outcome::kLoanNotActive;
+  }
+  if (p.outcome != Outcome::kOk) return p;
+  const size_t index = c.loan.value() - 1;
+  const MLoan& l = loans_[index];
+  if (l.currency == national_) {
+    p.legs = {{B(l.bank).loans, B(l.bank).write_off, l.outstanding(), TransferCode::kLoanWriteOff}};
+    p.outcome = Post(p.legs, {l.bank});
+    if (p.outcome != Outcome::kOk) return p;
+  }
+  MLoan& m = TouchLoan(index);
+  m.written_off = m.outstanding();
+  m.status = LoanStatus::kWrittenOff;
+  p.result_id = c.loan.value();
+  return p;
+}
+
 std::vector<Obligation> RandomizedRun::ModelObligations() const {
   std::vector<Obligation> out;
   for (int d = 1; d <= kBanks; ++d) {
@@ -907,6 +1292,16 @@ OpResult RandomizedRun::Execute(const Cmd& c, CycleReport* report) {
       return ledger_.OpenAccount({c.request, c.owner, c.currency, c.account_kind});
     case Op::kCycle:
       return ledger_.RunCycle({c.request}, report);
+    case Op::kProduct:
+      return ledger_.CreateLoanProduct({c.request, c.bank, c.name, c.currency, Amount(c.amount),
+                                        c.rate_bp, c.instalments, c.period_days, c.grace_days});
+    case Op::kDisburse:
+      return ledger_.DisburseLoan(
+          {c.request, c.product, c.owner, c.group, Amount(c.amount), c.account, c.memo});
+    case Op::kRepay:
+      return ledger_.RepayLoan({c.request, c.loan, Amount(c.amount), c.account, c.memo});
+    case Op::kWriteOff:
+      return ledger_.WriteOffLoan({c.request, c.loan, c.actor, c.reason});
   }
   return {};
 }
@@ -979,7 +1374,8 @@ void RandomizedRun::RunCommand(const Cmd& c) {
                     Committed{c, p.result_id, static_cast<uint32_t>(p.legs.size()), batch_ts_});
   committed_ids_.push_back(c.request);
   batch_new_requests_.push_back(c.request);
-  expected_memos_.push_back(c.memo);
+  // A write-off's only leg carries the ledger's fixed memo (the command has none).
+  expected_memos_.push_back(c.op == Op::kWriteOff ? std::string("loan write-off") : c.memo);
   for (uint32_t i = 0; i < p.legs.size(); ++i) {
     expected_.push_back({c.request, i, p.legs[i], &expected_memos_.back()});
     expected_touched_.push_back(p.legs[i].debit);
@@ -1102,6 +1498,10 @@ void RandomizedRun::RunCycle(const Cmd& c) {
 
 void RandomizedRun::BeginModelBatch(uint64_t ts) {
   batch_ts_ = ts;
+  batch_products_mark_ = products_.size();
+  batch_loans_mark_ = loans_.size();
+  loan_backups_.clear();
+  batch_loans_touched_.clear();
   batch_new_requests_.clear();
   expected_.clear();
   expected_memos_.clear();
@@ -1114,6 +1514,10 @@ void RandomizedRun::RunBatch() {
   const bool abort = rng_.Percent(kAbortPercent);
   // Now and then the caller's clock goes backwards: the ledger keeps time increasing.
   uint64_t now = clock_ns_ += static_cast<uint64_t>(rng_.Uniform(1, 5'000'000));
+  if (rng_.PerMille(kDayJumpPerMille)) {
+    now = clock_ns_ += static_cast<uint64_t>(rng_.Uniform(1, 10)) * kDayNs;
+    ++day_jumps_;
+  }
   if (rng_.Percent(2)) {
     now = last_sealed_ts_ - static_cast<uint64_t>(rng_.Uniform(0, 1000));
     ++clock_backwards_;
@@ -1134,6 +1538,14 @@ void RandomizedRun::RunBatch() {
     ledger_.AbortBatch();
     ++aborted_;
     state_ = snapshot;
+    products_.resize(batch_products_mark_);
+    for (size_t i = loans_.size(); i-- > batch_loans_mark_;) {
+      for (MemberId m : loans_[i].borrowers) member_loans_[m.value() - 1].pop_back();
+    }
+    loans_.resize(batch_loans_mark_);
+    for (auto it = loan_backups_.rbegin(); it != loan_backups_.rend(); ++it) {
+      loans_[it->first] = it->second;
+    }
     for (const RequestId& id : batch_new_requests_) requests_.erase(id);
     committed_ids_.resize(committed_before);
     for (const Cmd& c : batch_cmds_) {
@@ -1231,6 +1643,8 @@ void RandomizedRun::AfterSeal(const SealedBatch& sb) {
   journal_.push_back({sb.sequence, sb.bytes, sb.hash});
   CompareWithShadow("after seal");
   if (failed()) return;
+  CompareLoans();
+  if (failed()) return;
   const std::vector<Fault> faults = CheckInvariants(ledger_);
   if (!faults.empty()) {
     Fail("CheckInvariants after batch " + std::to_string(sb.sequence) + ":\n" +
@@ -1246,6 +1660,11 @@ void RandomizedRun::AfterAbort() {
     return;
   }
   CompareWithShadow("after abort");
+  if (failed()) return;
+  // After an abort every loan the batch changed is back as it was: compare them all.
+  batch_loans_touched_.clear();
+  for (const auto& [index, loan] : loan_backups_) batch_loans_touched_.push_back(index);
+  CompareLoans();
   if (failed()) return;
   const std::vector<Fault> faults = CheckInvariants(ledger_);
   if (!faults.empty()) Fail("CheckInvariants after an abort:\n" + FormatFaults(faults));
@@ -1287,6 +1706,43 @@ void RandomizedRun::CompareWithShadow(const char* when) {
            std::to_string(s.balance) + " debits " + std::to_string(s.debits) + " credits " +
            std::to_string(s.credits) + "; model balance " + std::to_string(m.balance) + " status " +
            AccountStatusName(m.status) + " limit " + std::to_string(m.credit_limit));
+      return;
+    }
+  }
+}
+
+// The ledger's loan book vs the model's: counts always, and every loan this batch changed
+// field by field (status, principal repaid, interest paid, written off, repayments, and
+// the schedule the ledger computed against the model's own arithmetic).
+void RandomizedRun::CompareLoans() {
+  if (ledger_.loans().size() != loans_.size() ||
+      ledger_.loan_products().size() != products_.size()) {
+    Fail("ledger has " + std::to_string(ledger_.loans().size()) + " loans and " +
+         std::to_string(ledger_.loan_products().size()) + " products, model " +
+         std::to_string(loans_.size()) + " and " + std::to_string(products_.size()));
+    return;
+  }
+  for (size_t index : batch_loans_touched_) {
+    const Loan& a = ledger_.loans()[index];
+    const MLoan& m = loans_[index];
+    bool same = a.status == m.status && a.principal.minor() == m.principal &&
+                a.principal_repaid.minor() == m.repaid &&
+                a.interest_paid.minor() == m.interest_paid &&
+                a.written_off.minor() == m.written_off && a.repayments.size() == m.repayments &&
+                a.disbursed_ns == m.disbursed_ns && a.member == m.member && a.group == m.group &&
+                a.schedule.size() == m.schedule.size();
+    for (size_t k = 0; same && k < m.schedule.size(); ++k) {
+      same = a.schedule[k].due_ns == m.schedule[k].due_ns &&
+             a.schedule[k].principal.minor() == m.schedule[k].principal &&
+             a.schedule[k].interest.minor() == m.schedule[k].interest;
+    }
+    if (!same) {
+      Fail("loan " + std::to_string(index + 1) + ": ledger " + LoanStatusName(a.status) +
+           " repaid " + std::to_string(a.principal_repaid.minor()) + " interest " +
+           std::to_string(a.interest_paid.minor()) + " written off " +
+           std::to_string(a.written_off.minor()) + "; model " + LoanStatusName(m.status) +
+           " repaid " + std::to_string(m.repaid) + " interest " + std::to_string(m.interest_paid) +
+           " written off " + std::to_string(m.written_off) + " (or schedule/borrower differ)");
       return;
     }
   }
@@ -1338,6 +1794,7 @@ AccountId RandomizedRun::PickAnyMember() {
 }
 
 void RandomizedRun::Generate() {
+  if (rng_.Uniform(0, 999) < kLoanOpsPerMille) return GenLoanOp();
   if (ops_ + pending_.size() >= next_cycle_at_) {
     next_cycle_at_ += static_cast<uint64_t>(rng_.Uniform(kCycleEveryOpsMin, kCycleEveryOpsMax));
     pending_.push_back(NewCmd(Op::kCycle));
@@ -1359,6 +1816,173 @@ void RandomizedRun::Generate() {
   if (r < 856) return GenOpen();
   if (r < 930) return GenRetry();
   return GenInvalid();
+}
+
+// ---- Generation: microcredit ---------------------------------------------------------------
+
+void RandomizedRun::GenLoanOp() {
+  if (products_.size() < 2 || rng_.Percent(4)) return GenProduct();
+  const int64_t r = rng_.Uniform(0, 99);
+  if (r < 40) return GenDisburse();
+  // Write-offs are rare: a written-off borrower (and each of their groups) never borrows
+  // again, and the run needs borrowers.
+  if (r < 99 || loans_.empty()) return GenRepay();
+  return GenWriteOff();
+}
+
+// Mostly an active loan (any loan otherwise, to see kLoanNotActive).
+size_t RandomizedRun::PickLoan() {
+  if (rng_.Percent(90)) {
+    std::vector<size_t> active;
+    for (size_t i = 0; i < loans_.size(); ++i) {
+      if (loans_[i].status == LoanStatus::kActive) active.push_back(i);
+    }
+    if (!active.empty()) return rng_.Pick(active);
+  }
+  return static_cast<size_t>(rng_.Uniform(0, static_cast<int64_t>(loans_.size()) - 1));
+}
+
+// Mostly valid products of a random bank, in national money or the bank's own currency;
+// sometimes a term out of range or a currency the bank cannot lend.
+void RandomizedRun::GenProduct() {
+  Cmd c = NewCmd(Op::kProduct);
+  const int bank = static_cast<int>(rng_.Uniform(0, kBanks - 1));
+  c.bank = banks_[bank].id;
+  c.name = "product " + std::to_string(products_.size() + 1);
+  c.currency = rng_.Percent(50) ? national_ : banks_[bank].currency;
+  c.amount = rng_.Uniform(1'000, 2'000'000);
+  c.rate_bp = static_cast<int32_t>(rng_.Uniform(0, 100));
+  c.instalments = static_cast<int32_t>(rng_.Uniform(1, 6));
+  c.period_days = static_cast<int32_t>(rng_.Uniform(1, 30));
+  c.grace_days = rng_.Percent(30) ? static_cast<int32_t>(rng_.Uniform(1, 10)) : 0;
+  // Past kProductsMax only refused products: loans keep choosing among a few.
+  switch (products_.size() >= kProductsMax ? rng_.Uniform(0, 5) : rng_.Uniform(0, 19)) {
+    case 0:
+      c.rate_bp = 101;  // above the policy cap
+      break;
+    case 1:
+      c.instalments = 0;
+      break;
+    case 2:
+      c.currency = banks_[(bank + 1) % kBanks].currency;  // another bank's currency
+      break;
+    case 3:
+      c.currency = circles_[0].currency;  // mutual credit is nobody's reserve
+      break;
+    case 4:
+      c.name.clear();
+      break;
+    case 5:
+      c.period_days = rng_.Percent(50) ? 0 : 367;
+      break;
+    default:
+      break;
+  }
+  pending_.push_back(c);
+}
+
+void RandomizedRun::GenDisburse() {
+  Cmd c = NewCmd(Op::kDisburse);
+  if (products_.empty()) return GenProduct();
+  const MProduct& prod = rng_.Pick(products_);
+  c.product = prod.id;
+  const int bank = static_cast<int>(prod.bank.value()) - 1;
+  std::vector<MemberId> borrowers;
+  if (rng_.Percent(25)) {
+    c.group = groups_[rng_.Pick(bank_groups_[bank])].id;
+    borrowers = groups_[c.group.value() - 1].members;
+  } else {
+    c.owner = rng_.Pick(bank_members_[bank]);  // the groups' members (5–10) borrow alone too
+    borrowers = {c.owner};
+  }
+  if (prod.currency != national_) {
+    std::vector<AccountId> theirs;
+    for (AccountId id : state_.gpool[bank]) {
+      if (std::find(borrowers.begin(), borrowers.end(), A(id).owner) != borrowers.end()) {
+        theirs.push_back(id);
+      }
+    }
+    c.account = theirs.empty() || rng_.Percent(3) ? PickGuaranteed(bank) : rng_.Pick(theirs);
+  }
+  const int64_t r = rng_.Uniform(0, 99);
+  if (r < 85) {
+    c.amount = rng_.Uniform(1, std::max<int64_t>(1, prod.max / 4));
+  } else if (r < 95) {
+    c.amount = prod.max;
+  } else {
+    c.amount = prod.max + 1;
+  }
+  switch (rng_.Uniform(0, 39)) {
+    case 0:
+      c.group = groups_[rng_.Pick(bank_groups_[bank])].id;  // both borrowers set
+      c.owner = bank_members_[bank][0];
+      break;
+    case 1:
+      c.product = LoanProductId(products_.size() + 7);
+      break;
+    case 2:
+      c.owner = bank_members_[(bank + 1) % kBanks][0];  // a member of another bank
+      c.group = SolidarityGroupId();
+      break;
+    case 3:
+      c.account = prod.currency == national_ ? PickGuaranteed(bank) : AccountId();
+      break;
+    case 4:
+      c.amount = 0;
+      break;
+    default:
+      break;
+  }
+  pending_.push_back(c);
+}
+
+void RandomizedRun::GenRepay() {
+  Cmd c = NewCmd(Op::kRepay);
+  if (loans_.empty()) return GenDisburse();
+  const MLoan& l = loans_[PickLoan()];
+  c.loan = l.id;
+  if (l.currency != national_) {
+    std::vector<AccountId> theirs;
+    for (AccountId id : state_.gpool[l.bank.value() - 1]) {
+      if (std::find(l.borrowers.begin(), l.borrowers.end(), A(id).owner) != l.borrowers.end()) {
+        theirs.push_back(id);
+      }
+    }
+    c.account = theirs.empty() || rng_.Percent(3)
+                    ? PickGuaranteed(static_cast<int>(l.bank.value()) - 1)
+                    : rng_.Pick(theirs);
+  }
+  // What the model says is owed now (the batch's time is close to the caller's clock).
+  const int64_t owed = loanmodel::Payable(l, clock_ns_) + l.outstanding();
+  const int64_t r = rng_.Uniform(0, 99);
+  if (r < 25 && !l.schedule.empty()) {
+    c.amount = l.schedule[0].principal + l.schedule[0].interest;  // about one instalment
+  } else if (r < 55) {
+    c.amount = rng_.Uniform(1, std::max<int64_t>(1, owed / 3));
+  } else if (r < 80) {
+    c.amount = std::max<int64_t>(1, owed);  // pay off
+  } else if (r < 88) {
+    c.amount = owed + 1;  // an overpayment (unless time moved on)
+  } else if (r < 92) {
+    c.amount = 0;
+  } else if (r < 95) {
+    c.loan = LoanId(loans_.size() + 3);
+    c.amount = 100;
+  } else {
+    c.amount = rng_.Uniform(1, 1000);
+  }
+  pending_.push_back(c);
+}
+
+void RandomizedRun::GenWriteOff() {
+  Cmd c = NewCmd(Op::kWriteOff);
+  c.memo.clear();
+  c.loan = loans_[PickLoan()].id;
+  c.actor = "admin";
+  c.reason = "unrecoverable";
+  if (rng_.Percent(5)) c.reason.clear();
+  if (rng_.Percent(3)) c.loan = LoanId(loans_.size() + 1);
+  pending_.push_back(c);
 }
 
 void RandomizedRun::GenSameBankPay() {
@@ -1691,6 +2315,12 @@ void RandomizedRun::Run() {
               "\n",
               cross_bank_ok_, cross_bank_refused_, cycles_with_legs_, closes_ok_, exists_checked_,
               anew_retries_);
+  std::printf("  loans: %zu products, %zu loans (%zu active at the end), %" PRIu64 " day jumps\n",
+              products_.size(), loans_.size(),
+              static_cast<size_t>(
+                  std::count_if(loans_.begin(), loans_.end(),
+                                [](const MLoan& l) { return l.status == LoanStatus::kActive; })),
+              day_jumps_);
   std::printf("  circle pays ok=%" PRIu64 ", fund reserve ok from VAULT=%" PRIu64
               " from FEES=%" PRIu64 "\n",
               circle_pay_ok_, fund_ok_by_source_[0], fund_ok_by_source_[1]);
@@ -1735,6 +2365,13 @@ void RandomizedRun::Run() {
       << seed << ": no distribution refused for coverage";
   EXPECT_GT((by_op_[{Op::kPay, Outcome::kNotInCircle}]), 0u) << seed;
   EXPECT_GT(cycles_with_legs_, 0u) << seed;
+  EXPECT_GT(day_jumps_, 0u) << seed;
+  for (Outcome o : {Outcome::kBorrowerInArrears, Outcome::kOverpayment, Outcome::kLoanNotActive,
+                    Outcome::kPrincipalAboveMax, Outcome::kInvalidTerms, Outcome::kNotBorrower}) {
+    EXPECT_GT(count(o), 0u) << seed << ": no command ended " << OutcomeName(o);
+  }
+  EXPECT_GT((by_op_[{Op::kDisburse, Outcome::kCoverageWouldBreak}]), 0u)
+      << seed << ": no loan refused for coverage";
   EXPECT_GT(closes_ok_, 0u) << seed;
   EXPECT_GT(aborted_, 0u) << seed;
   for (int i = 0; i < kOpKinds; ++i) {

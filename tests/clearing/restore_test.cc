@@ -4,15 +4,52 @@
 // byte-identical batches.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/clearing/ledger_compare.h"
 #include "tests/clearing/ledger_fixture.h"
+#include "tests/clearing/loan_fixture.h"
 
 namespace ayni {
 namespace {
 
+// Microcredit: products, a group, a cash loan repaid in part, a PALMA loan repaid in full,
+// a group loan written off, and an aborted disbursement.
+void LoanHistory(Network& n) {
+  auto ok = [](const OpResult& r) {
+    EXPECT_EQ(r.outcome, Outcome::kOk) << OutcomeName(r.outcome) << " " << r.detail;
+  };
+  const LoanSetup ls = AddLoanSetup(n);
+  ok(n.One([&](RequestId r) {
+    return n.ledger.CreateLoanProduct({r, n.a, "Colheita", n.brl, Amount(90'000), 80, 2, 90, 60});
+  }));
+  n.Begin();
+  ok(n.ledger.DisburseLoan(
+      {n.Next(), ls.cash, n.ana, SolidarityGroupId(), Amount(100'000), AccountId(), "tools"}));
+  ok(n.ledger.DisburseLoan(
+      {n.Next(), ls.palma, n.caio, SolidarityGroupId(), Amount(9'000), n.caio_palma, ""}));
+  ok(n.ledger.DisburseLoan(
+      {n.Next(), LoanProductId(3), MemberId(), ls.group, Amount(60'000), AccountId(), "seeds"}));
+  n.Seal();
+  n.clock_ns += 20 * kDayNs;
+  ok(n.One([&](RequestId r) {
+    return n.ledger.RepayLoan({r, LoanId(1), Amount(30'000), AccountId(), "week 3"});
+  }));
+  ok(n.One([&](RequestId r) {
+    return n.ledger.RepayLoan({r, LoanId(2), Amount(9'035), n.caio_palma, "all"});
+  }));
+  ok(n.One([&](RequestId r) {
+    return n.ledger.WriteOffLoan({r, LoanId(3), "manager", "harvest lost to drought"});
+  }));
+  n.Begin();
+  ok(n.ledger.RepayLoan({n.Next(), LoanId(1), Amount(1'000), AccountId(), ""}));
+  ok(n.ledger.CreateLoanProduct({n.Next(), n.a, "Aborted", n.brl, Amount(1), 0, 1, 1, 0}));
+  n.ledger.AbortBatch();
+}
+
 // A history touching every event kind: set-up, deposits, same- and cross-bank payments,
-// mutual credit, redemption, reserve funding, distribution, freeze, limits, a cycle, and
-// an aborted batch that must leave no trace.
+// mutual credit, redemption, reserve funding, distribution, freeze, limits, a cycle, loans,
+// and an aborted batch that must leave no trace.
 void History(Network& n) {
   n.Build(10000, 200);
   auto ok = [](const OpResult& r) { EXPECT_EQ(r.outcome, Outcome::kOk) << OutcomeName(r.outcome); };
@@ -40,6 +77,7 @@ void History(Network& n) {
   ok(n.ledger.Pay({n.Next(), n.ana_palma, n.bia_sol, Amount(700)}));
   n.ledger.AbortBatch();
   ok(n.One([&](RequestId r) { return n.ledger.Pay({r, n.bia_sol, n.ana_palma, Amount(500)}); }));
+  LoanHistory(n);
 }
 
 TEST(Restore, RebuildsTheSameLedger) {
@@ -92,6 +130,21 @@ TEST(Restore, NextBatchIsByteIdentical) {
               Outcome::kExists);
     CycleReport rep;
     EXPECT_EQ(l->RunCycle({R(902)}, &rep).outcome, Outcome::kOk);
+    // The loan book came back too: arrears, interest payable and the loan index agree.
+    EXPECT_EQ(l->RepayLoan({R(903), LoanId(1), Amount(500), AccountId(), ""}).outcome,
+              Outcome::kOk);
+    const OpResult eva = l->CreateMember({R(907), n.a, "Eva"});
+    EXPECT_EQ(eva.outcome, Outcome::kOk);
+    EXPECT_EQ(l->DisburseLoan({R(904), LoanProductId(1), MemberId(eva.id), SolidarityGroupId(),
+                               Amount(1'000), AccountId(), ""})
+                  .outcome,
+              Outcome::kOk);
+    EXPECT_EQ(l->DisburseLoan({R(905), LoanProductId(1), MemberId(), SolidarityGroupId(1),
+                               Amount(1'000), AccountId(), ""})
+                  .outcome,
+              Outcome::kBorrowerInArrears);  // the group's loan was written off
+    EXPECT_EQ(l->RepayLoan({R(906), LoanId(2), Amount(1), n.caio_palma, ""}).outcome,
+              Outcome::kLoanNotActive);
   }
   const SealedBatch a = n.ledger.SealBatch();
   const SealedBatch b = restored.SealBatch();
@@ -109,6 +162,34 @@ TEST(Restore, RefusesATamperedJournal) {
   const Status s = restored.Restore(batches);
   EXPECT_EQ(s.code(), StatusCode::kDataLoss);
   EXPECT_NE(s.message().find("hash_mismatch"), std::string::npos) << s.message();
+}
+
+// The journal carries each loan's schedule for auditors; Restore recomputes it and refuses
+// a journal whose schedule differs, even when the chain was re-hashed around the change.
+TEST(Restore, RefusesALoanScheduleThatTheRulesDoNotGive) {
+  Network n;
+  History(n);
+  std::vector<uint8_t> event;
+  journal::EncodeLoan(event, n.ledger.loans()[0]);
+  std::vector<StoredBatch> batches = n.journal.batches;
+  bool found = false;
+  for (StoredBatch& b : batches) {
+    const auto it = std::search(b.bytes.begin(), b.bytes.end(), event.begin(), event.end());
+    if (it == b.bytes.end()) continue;
+    *(it + static_cast<std::ptrdiff_t>(event.size()) - 1) ^= 0x01;  // last instalment's interest
+    found = true;
+    break;
+  }
+  ASSERT_TRUE(found);
+  Hash256 prev{};
+  for (StoredBatch& b : batches) {
+    b.hash = Blake2b256(prev, b.bytes);
+    prev = b.hash;
+  }
+  Ledger restored;
+  const Status s = restored.Restore(batches);
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("does not rebuild"), std::string::npos) << s.message();
 }
 
 TEST(Restore, OnlyOnAFreshLedger) {
