@@ -105,7 +105,7 @@ class Aynid {
 };
 
 inline std::string NewId() {
-  static std::mt19937_64 rng(std::random_device{}());
+  thread_local std::mt19937_64 rng(std::random_device{}());  // tests call it from many threads
   std::string s(16, '\0');
   for (char& c : s) c = static_cast<char>(rng() & 0xff);
   s[0] = 1;  // never all zero
