@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "clearing/check.h"
+#include "clearing/invoices.h"
 #include "clearing/journal_reader.h"
 
 namespace ayni {
@@ -308,6 +309,13 @@ class Replayer {
         rd.Wide(), rd.U8(), rd.U32();
         for (size_t k = 0; k < journal::kRequestFields; ++k) rd.U64();
         rd.U64(), rd.U64();
+        break;
+      case EventTag::kInvoiceRegistered:
+      case EventTag::kInvoiceStatusChanged:
+      case EventTag::kSetoffRun:
+        if (!journal::SkipInvoiceEvent(static_cast<uint8_t>(tag), rd)) {
+          return Malformed(seq, "bad invoice event");
+        }
         break;
       default:
         return Malformed(seq, "unknown event tag " + std::to_string(static_cast<int>(tag)));

@@ -38,6 +38,10 @@ enum class EventTag : uint8_t {
   kAccountLimitsChanged = 10,
   kCycleSettled = 11,
   kRequestCommitted = 12,  // the idempotency record of a committed request
+  // The invoice book and set-off runs (clearing/invoices.h).
+  kInvoiceRegistered = 40,
+  kInvoiceStatusChanged = 41,
+  kSetoffRun = 42,
 };
 
 inline constexpr uint16_t kJournalVersion = 1;

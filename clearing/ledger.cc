@@ -260,6 +260,11 @@ void Ledger::RollbackTo(const Marks& m) {
       case UndoKind::kCycle:
         cycles_.pop_back();
         break;
+      case UndoKind::kInvoice:
+      case UndoKind::kInvoiceMeta:
+      case UndoKind::kSetoffRun:
+        RollbackInvoice(u);
+        break;
     }
   }
   batch_transfers_.resize(m.transfers);

@@ -57,6 +57,12 @@ constexpr Entry kEntries[] = {
     {Outcome::kBalanceOverflow, "balance_overflow"},
     {Outcome::kBatchFull, "batch_full"},
     {Outcome::kLimitReached, "limit_reached"},
+    {Outcome::kInvoiceNotFound, "invoice_not_found"},
+    {Outcome::kInvoiceExists, "invoice_exists"},
+    {Outcome::kInvoiceWrongState, "invoice_wrong_state"},
+    {Outcome::kSelfInvoice, "self_invoice"},
+    {Outcome::kInvalidDueDate, "invalid_due_date"},
+    {Outcome::kInvalidReference, "invalid_reference"},
 };
 
 }  // namespace
@@ -80,7 +86,7 @@ const Outcome* AllOutcomes(int* count) {
 
 bool IsInvalidInput(Outcome o) {
   const auto n = static_cast<uint16_t>(o);
-  return n >= 10 && n < 30;
+  return (n >= 10 && n < 30) || (n >= 150 && n < 160);
 }
 
 }  // namespace ayni

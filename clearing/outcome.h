@@ -69,6 +69,15 @@ enum class Outcome : uint16_t {
   // Capacity.
   kBatchFull = 100,
   kLimitReached = 101,
+
+  // Invoices and set-off (clearing/invoices.h).
+  kInvoiceNotFound = 140,
+  kInvoiceExists = 141,      // the invoice id is taken by another registration
+  kInvoiceWrongState = 142,  // e.g. confirming a disputed invoice
+  // Malformed invoice input (IsInvalidInput).
+  kSelfInvoice = 150,        // debtor and creditor are the same member
+  kInvalidDueDate = 151,     // a day outside 0 … kUnixDayMax
+  kInvalidReference = 152,   // too long, not UTF-8, or control characters
 };
 
 // Stable snake-case name ("insufficient_funds"), for logs, CLI and reports.
