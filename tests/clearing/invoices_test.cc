@@ -375,6 +375,25 @@ TEST_F(InvoicesTest, MutualCreditPaysWithinLimits) {
   EXPECT_EQ(Remainder(ac), Amount(1000));
 }
 
+// The payee's ceiling bounds a payment as much as the payer's limit: Caio may hold at
+// most 20.00 FEIRA, so of Ana's 40.00 only 20.00 is paid.
+TEST_F(InvoicesTest, MutualCreditStopsAtThePayeesCeiling) {
+  const InvoiceId ac = Confirmed(n.ana, n.caio, 4000, n.feira);
+  ASSERT_EQ(n.One([&](RequestId q) {
+              return n.ledger.SetAccountLimits(
+                  {q, n.caio_feira, Amount(5000), Amount(2000), "circle", "small stall"});
+            }).outcome,
+            Outcome::kOk);
+  SetoffRun run;
+  ASSERT_EQ(Run({n.Next(), kDay, n.feira, true}, &run).outcome, Outcome::kOk);
+  EXPECT_EQ(run.payments, 1u);
+  EXPECT_EQ(NoticeOf(run, ac).mutual_credit, Amount(2000));
+  EXPECT_EQ(Remainder(ac), Amount(2000));
+  EXPECT_EQ(n.Balance(n.caio_feira), Amount(2000));
+  EXPECT_EQ(n.Balance(n.ana_feira), Amount(-2000));
+  n.ExpectClean();
+}
+
 TEST_F(InvoicesTest, FrozenAccountsLendNoMutualCredit) {
   const InvoiceId ac = Confirmed(n.ana, n.caio, 2000, n.feira);
   ASSERT_EQ(n.One([&](RequestId q) {
