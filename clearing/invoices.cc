@@ -17,7 +17,7 @@
 namespace ayni {
 namespace {
 
-constexpr const char* kRegisterInvoiceFields[] = {"invoice_id", "debtor",  "creditor",
+constexpr const char* kRegisterInvoiceFields[] = {"invoice_id", "debtor", "creditor",
                                                   "currency",   "amount", "due_day"};
 constexpr const char* kInvoiceDecisionFields[] = {"invoice_id", "reason"};
 constexpr const char* kRunSetoffFields[] = {"cutoff_day", "currency", "use_mutual_credit"};
@@ -87,9 +87,12 @@ void PutWide(std::vector<uint8_t>& o, const WideId<Tag>& id) {
 
 const char* InvoiceStatusName(InvoiceStatus s) {
   switch (s) {
-    case InvoiceStatus::kRegistered: return "registered";
-    case InvoiceStatus::kConfirmed: return "confirmed";
-    case InvoiceStatus::kDisputed: return "disputed";
+    case InvoiceStatus::kRegistered:
+      return "registered";
+    case InvoiceStatus::kConfirmed:
+      return "confirmed";
+    case InvoiceStatus::kDisputed:
+      return "disputed";
   }
   return "unknown";
 }
@@ -219,11 +222,11 @@ const SetoffRun* Ledger::FindSetoffRun(const RequestId& run) const {
 
 OpResult Ledger::RegisterInvoice(const RegisterInvoiceCmd& c) {
   const InvoiceId id = c.invoice.zero() ? InvoiceId(c.request.bytes()) : c.invoice;
-  const Fingerprint fp{Kind::kRegisterInvoice,
-                       {InvoiceFingerprint(id), c.debtor.value(), c.creditor.value(),
-                        c.currency.value(), U(c.amount.minor()),
-                        U(c.due_day) ^ (Fingerprint64(c.reference) << 1)},
-                       kRegisterInvoiceFields};
+  const Fingerprint fp{
+      Kind::kRegisterInvoice,
+      {InvoiceFingerprint(id), c.debtor.value(), c.creditor.value(), c.currency.value(),
+       U(c.amount.minor()), U(c.due_day) ^ (Fingerprint64(c.reference) << 1)},
+      kRegisterInvoiceFields};
   if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
   if (auto r = CheckRequest(c.request, fp)) {
     // The last fingerprint field folds the due day and the reference together: name the
@@ -280,8 +283,8 @@ Outcome Decide(const InvoiceRecord* inv) {
 }  // namespace
 
 OpResult Ledger::ConfirmInvoice(const ConfirmInvoiceCmd& c) {
-  const Fingerprint fp{Kind::kConfirmInvoice, {InvoiceFingerprint(c.invoice)},
-                       kInvoiceDecisionFields};
+  const Fingerprint fp{
+      Kind::kConfirmInvoice, {InvoiceFingerprint(c.invoice)}, kInvoiceDecisionFields};
   if (Outcome o = Precheck(c.request); o != Outcome::kOk) return Refuse(o);
   if (auto r = CheckRequest(c.request, fp)) return *r;
   const InvoiceRecord* inv = FindInvoice(c.invoice);
@@ -357,8 +360,8 @@ Outcome Ledger::PlanSetoff(const RunSetoffCmd& c, SetoffRun* run, std::vector<Le
   for (size_t i = 0; i < eligible.size(); ++i) {
     const Invoice& inv = eligible[i];
     const SetoffNotice& n = setoff->notices[i];
-    run->notices.push_back({inv.id, inv.debtor, inv.creditor, inv.currency, inv.amount,
-                            n.set_off, Amount::Zero(), n.remainder});
+    run->notices.push_back({inv.id, inv.debtor, inv.creditor, inv.currency, inv.amount, n.set_off,
+                            Amount::Zero(), n.remainder});
   }
 
   if (c.use_mutual_credit) {
@@ -391,8 +394,8 @@ Outcome Ledger::PlanSetoff(const RunSetoffCmd& c, SetoffRun* run, std::vector<Le
         SetoffRunNotice& n = run->notices[at.at(p.invoice)];
         n.mutual_credit = Amount(n.mutual_credit.minor() + p.amount.minor());
         n.remainder = Amount(n.remainder.minor() - p.amount.minor());
-        legs->push_back({account_of.at(p.from), account_of.at(p.to), p.amount,
-                         TransferCode::kPayment});
+        legs->push_back(
+            {account_of.at(p.from), account_of.at(p.to), p.amount, TransferCode::kPayment});
       }
     }
   }
@@ -538,8 +541,8 @@ bool Ledger::RestoreInvoiceEvent(uint8_t tag, JournalReader& rd, uint64_t timest
         const auto it = invoices_.by_id.find(id);
         if (rd.failed() || it == invoices_.by_id.end()) return false;
         InvoiceRecord& inv = invoices_.invoices[it->second];
-        run.notices.push_back({id, inv.debtor, inv.creditor, inv.currency, inv.remainder,
-                               set_off, mutual_credit, remainder});
+        run.notices.push_back({id, inv.debtor, inv.creditor, inv.currency, inv.remainder, set_off,
+                               mutual_credit, remainder});
         inv.remainder = remainder;
       }
       if (!SummarizeSetoff(run.notices, &run.currencies)) return false;

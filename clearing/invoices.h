@@ -124,8 +124,8 @@ struct SetoffRun {
   int64_t cutoff_day = 0;
   CurrencyId currency;  // the filter; zero: all
   bool use_mutual_credit = false;
-  uint32_t payments = 0;                    // PAYMENT transfers posted (legs)
-  std::vector<SetoffRunNotice> notices;     // in registration order of the invoices
+  uint32_t payments = 0;                      // PAYMENT transfers posted (legs)
+  std::vector<SetoffRunNotice> notices;       // in registration order of the invoices
   std::vector<SetoffRunCurrency> currencies;  // by currency id
 };
 

@@ -41,7 +41,8 @@ Status FillInvoice(const Ledger& l, const OpResult& o, const InvoiceId& id, Repl
   if (Status s = api::StatusOf(o); !s.ok()) return s;
   FillOutcome(o, reply);
   if (o.ok()) {
-    if (const InvoiceRecord* inv = l.FindInvoice(id)) api::ToProto(*inv, l, reply->mutable_invoice());
+    if (const InvoiceRecord* inv = l.FindInvoice(id))
+      api::ToProto(*inv, l, reply->mutable_invoice());
   }
   return Status::Ok();
 }

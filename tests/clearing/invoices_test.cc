@@ -1,14 +1,15 @@
 // The invoice book and set-off runs in the ledger (clearing/invoices.h): every command
 // and refusal, runs on hand-computed graphs, dry runs, idempotency, mutual credit within
 // limits, abort, and the restore round trip.
+#include "clearing/invoices.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "clearing/invoices.h"
-#include "clearing/limits.h"
 #include "clearing/ledger.h"
+#include "clearing/limits.h"
 #include "tests/clearing/ledger_compare.h"
 #include "tests/clearing/ledger_fixture.h"
 
@@ -79,7 +80,9 @@ TEST_F(InvoicesTest, RegisterConfirmDispute) {
   EXPECT_EQ(inv->due_day, kDay);
   EXPECT_EQ(inv->reference, c.reference);
 
-  EXPECT_EQ(n.One([&](RequestId q) { return n.ledger.ConfirmInvoice({q, id}); }).outcome,
+  EXPECT_EQ(n.One([&](RequestId q) {
+               return n.ledger.ConfirmInvoice({q, id});
+             }).outcome,
             Outcome::kOk);
   EXPECT_EQ(n.ledger.FindInvoice(id)->status, InvoiceStatus::kConfirmed);
 
@@ -88,8 +91,8 @@ TEST_F(InvoicesTest, RegisterConfirmDispute) {
   EXPECT_EQ(n.One([&](RequestId) { return n.ledger.RegisterInvoice(d); }).outcome, Outcome::kOk);
   EXPECT_EQ(n.ledger.FindInvoice(InvoiceId(d.request.bytes())), nullptr);
   EXPECT_EQ(n.One([&](RequestId q) {
-              return n.ledger.DisputeInvoice({q, d.invoice, "goods never delivered"});
-            }).outcome,
+               return n.ledger.DisputeInvoice({q, d.invoice, "goods never delivered"});
+             }).outcome,
             Outcome::kOk);
   EXPECT_EQ(n.ledger.FindInvoice(d.invoice)->status, InvoiceStatus::kDisputed);
   EXPECT_EQ(n.ledger.FindInvoice(d.invoice)->dispute_reason, "goods never delivered");
@@ -144,10 +147,10 @@ TEST_F(InvoicesTest, RegisterRefusals) {
        Outcome::kInvalidReference, "reference"},
       {"control character", [](RegisterInvoiceCmd& x) { x.reference = "a\nb"; },
        Outcome::kInvalidReference, "reference"},
-      {"not UTF-8", [](RegisterInvoiceCmd& x) { x.reference = "\xff"; },
-       Outcome::kInvalidReference, "reference"},
-      {"self-invoice", [](RegisterInvoiceCmd& x) { x.creditor = x.debtor; },
-       Outcome::kSelfInvoice, "creditor"},
+      {"not UTF-8", [](RegisterInvoiceCmd& x) { x.reference = "\xff"; }, Outcome::kInvalidReference,
+       "reference"},
+      {"self-invoice", [](RegisterInvoiceCmd& x) { x.creditor = x.debtor; }, Outcome::kSelfInvoice,
+       "creditor"},
       {"unknown debtor", [](RegisterInvoiceCmd& x) { x.debtor = MemberId(99); },
        Outcome::kMemberNotFound, "debtor"},
       {"unknown creditor", [](RegisterInvoiceCmd& x) { x.creditor = MemberId(99); },
@@ -207,8 +210,9 @@ TEST_F(InvoicesTest, DecisionRefusals) {
   // The same request again: the original answer; another invoice under it: named.
   EXPECT_EQ(n.One([&](RequestId) { return n.ledger.ConfirmInvoice(ok); }).outcome,
             Outcome::kExists);
-  const OpResult other =
-      n.One([&](RequestId) { return n.ledger.ConfirmInvoice({ok.request, confirmed}); });
+  const OpResult other = n.One([&](RequestId) {
+    return n.ledger.ConfirmInvoice({ok.request, confirmed});
+  });
   EXPECT_EQ(other.outcome, Outcome::kExistsWithDifferentFields);
   EXPECT_STREQ(other.detail, "invoice_id");
   EXPECT_EQ(dispute(id, "too late").outcome, Outcome::kInvoiceWrongState);
@@ -230,8 +234,8 @@ TEST_F(InvoicesTest, ThreeCycleIsSetOffAndOnlyEligibleInvoicesEnter) {
   ASSERT_EQ(n.One([&](RequestId) { return n.ledger.RegisterInvoice(disputed); }).outcome,
             Outcome::kOk);
   ASSERT_EQ(n.One([&](RequestId q) {
-              return n.ledger.DisputeInvoice({q, InvoiceId(disputed.request.bytes()), "wrong"});
-            }).outcome,
+               return n.ledger.DisputeInvoice({q, InvoiceId(disputed.request.bytes()), "wrong"});
+             }).outcome,
             Outcome::kOk);
 
   const RunSetoffCmd cmd{n.Next(), kDay, n.palma, false};
@@ -311,8 +315,7 @@ TEST_F(InvoicesTest, RunRefusals) {
   SetoffRun report;
   EXPECT_EQ(n.ledger.DryRunSetoff({n.Next(), -1, CurrencyId(), false}, &report).outcome,
             Outcome::kInvalidDueDate);
-  const OpResult unknown =
-      n.ledger.DryRunSetoff({n.Next(), kDay, CurrencyId(99), false}, &report);
+  const OpResult unknown = n.ledger.DryRunSetoff({n.Next(), kDay, CurrencyId(99), false}, &report);
   EXPECT_EQ(unknown.outcome, Outcome::kCurrencyNotFound);
   EXPECT_STREQ(unknown.detail, "currency");
   n.Begin();
@@ -380,9 +383,9 @@ TEST_F(InvoicesTest, MutualCreditPaysWithinLimits) {
 TEST_F(InvoicesTest, MutualCreditStopsAtThePayeesCeiling) {
   const InvoiceId ac = Confirmed(n.ana, n.caio, 4000, n.feira);
   ASSERT_EQ(n.One([&](RequestId q) {
-              return n.ledger.SetAccountLimits(
-                  {q, n.caio_feira, Amount(5000), Amount(2000), "circle", "small stall"});
-            }).outcome,
+               return n.ledger.SetAccountLimits(
+                   {q, n.caio_feira, Amount(5000), Amount(2000), "circle", "small stall"});
+             }).outcome,
             Outcome::kOk);
   SetoffRun run;
   ASSERT_EQ(Run({n.Next(), kDay, n.feira, true}, &run).outcome, Outcome::kOk);
@@ -397,9 +400,9 @@ TEST_F(InvoicesTest, MutualCreditStopsAtThePayeesCeiling) {
 TEST_F(InvoicesTest, FrozenAccountsLendNoMutualCredit) {
   const InvoiceId ac = Confirmed(n.ana, n.caio, 2000, n.feira);
   ASSERT_EQ(n.One([&](RequestId q) {
-              return n.ledger.SetAccountStatus(
-                  {q, n.caio_feira, AccountStatus::kFrozen, "teller", "audit"});
-            }).outcome,
+               return n.ledger.SetAccountStatus(
+                   {q, n.caio_feira, AccountStatus::kFrozen, "teller", "audit"});
+             }).outcome,
             Outcome::kOk);
   SetoffRun run;
   ASSERT_EQ(Run({n.Next(), kDay, CurrencyId(), true}, &run).outcome, Outcome::kOk);
@@ -437,8 +440,8 @@ TEST_F(InvoicesTest, RestoreRebuildsInvoicesAndRuns) {
   const RegisterInvoiceCmd d = Inv(n.bia, n.ana, 100);
   ASSERT_EQ(n.One([&](RequestId) { return n.ledger.RegisterInvoice(d); }).outcome, Outcome::kOk);
   ASSERT_EQ(n.One([&](RequestId q) {
-              return n.ledger.DisputeInvoice({q, InvoiceId(d.request.bytes()), "not mine"});
-            }).outcome,
+               return n.ledger.DisputeInvoice({q, InvoiceId(d.request.bytes()), "not mine"});
+             }).outcome,
             Outcome::kOk);
   const RunSetoffCmd cmd{n.Next(), kDay, CurrencyId(), true};
   SetoffRun run;
@@ -452,12 +455,10 @@ TEST_F(InvoicesTest, RestoreRebuildsInvoicesAndRuns) {
   for (size_t i = 0; i < restored.invoices().size(); ++i) {
     const InvoiceRecord& x = n.ledger.invoices()[i];
     const InvoiceRecord& y = restored.invoices()[i];
-    EXPECT_TRUE(std::tie(x.id, x.request, x.debtor, x.creditor, x.currency, x.amount,
-                         x.remainder, x.due_day, x.reference, x.status, x.dispute_reason,
-                         x.registered_ns) ==
-                std::tie(y.id, y.request, y.debtor, y.creditor, y.currency, y.amount,
-                         y.remainder, y.due_day, y.reference, y.status, y.dispute_reason,
-                         y.registered_ns))
+    EXPECT_TRUE(std::tie(x.id, x.request, x.debtor, x.creditor, x.currency, x.amount, x.remainder,
+                         x.due_day, x.reference, x.status, x.dispute_reason, x.registered_ns) ==
+                std::tie(y.id, y.request, y.debtor, y.creditor, y.currency, y.amount, y.remainder,
+                         y.due_day, y.reference, y.status, y.dispute_reason, y.registered_ns))
         << "invoice " << i;
   }
   ASSERT_EQ(restored.setoff_runs().size(), 1u);
@@ -473,9 +474,9 @@ TEST_F(InvoicesTest, RestoreRebuildsInvoicesAndRuns) {
     const SetoffRunNotice& p = run.notices[i];
     const SetoffRunNotice& q = y.notices[i];
     EXPECT_TRUE(std::tie(p.invoice, p.debtor, p.creditor, p.currency, p.before, p.set_off,
-                         p.mutual_credit, p.remainder) ==
-                std::tie(q.invoice, q.debtor, q.creditor, q.currency, q.before, q.set_off,
-                         q.mutual_credit, q.remainder));
+                         p.mutual_credit, p.remainder) == std::tie(q.invoice, q.debtor, q.creditor,
+                                                                   q.currency, q.before, q.set_off,
+                                                                   q.mutual_credit, q.remainder));
   }
   ASSERT_EQ(y.currencies.size(), run.currencies.size());
   for (size_t i = 0; i < y.currencies.size(); ++i) {

@@ -22,7 +22,8 @@ constexpr int64_t kDay = 20000;
 // A SetoffService stub with its own key.
 struct Setoff {
   Setoff(const std::string& addr, std::string token) : token_(std::move(token)) {
-    stub = v1::SetoffService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+    stub =
+        v1::SetoffService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
   }
   std::unique_ptr<grpc::ClientContext> Ctx() const {
     auto c = std::make_unique<grpc::ClientContext>();
