@@ -147,6 +147,8 @@ ayni setoff run --cutoff 2026-11-30 --mutual-credit --dry-run >&2
 step "The run itself: one atomic group, one journal entry, notices per invoice"
 ayni setoff run --cutoff 2026-11-30 --mutual-credit >&2
 ayni invoice list --open >&2
+step "The run's notices as CSV, for the workshops' spreadsheets"
+ayni --csv setoff show >&2
 
 step "Balances"
 ayni account list --bank PALMAS >&2
