@@ -311,6 +311,30 @@ TEST_F(InvoicesTest, ThreeCycleIsSetOffAndOnlyEligibleInvoicesEnter) {
   n.ExpectClean();
 }
 
+// Equal debts around a 3-cycle cancel completely: nobody pays anything.
+TEST_F(InvoicesTest, EqualThreeCycleIsFullyCleared) {
+  const InvoiceId ab = Confirmed(n.ana, n.bia, 4000);
+  const InvoiceId bc = Confirmed(n.bia, n.caio, 4000);
+  const InvoiceId ca = Confirmed(n.caio, n.ana, 4000);
+  SetoffRun run;
+  const OpResult r = Run({n.Next(), kDay, CurrencyId(), true}, &run);
+  ASSERT_EQ(r.outcome, Outcome::kOk);
+  EXPECT_EQ(r.legs, 0u);
+  for (const InvoiceId& id : {ab, bc, ca}) {
+    EXPECT_EQ(NoticeOf(run, id).set_off, Amount(4000));
+    EXPECT_EQ(Remainder(id), Amount(0));
+  }
+  ASSERT_EQ(run.currencies.size(), 1u);
+  EXPECT_EQ(run.currencies[0].gross, Amount(12000));
+  EXPECT_EQ(run.currencies[0].remaining, Amount(0));
+  EXPECT_EQ(run.currencies[0].net_balance, Amount(0));
+  // Nothing is left to enter a later run.
+  SetoffRun later;
+  ASSERT_EQ(Run({n.Next(), kDay, CurrencyId(), false}, &later).outcome, Outcome::kOk);
+  EXPECT_TRUE(later.notices.empty());
+  n.ExpectClean();
+}
+
 TEST_F(InvoicesTest, RunRefusals) {
   SetoffRun report;
   EXPECT_EQ(n.ledger.DryRunSetoff({n.Next(), -1, CurrencyId(), false}, &report).outcome,
