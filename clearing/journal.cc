@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "clearing/check.h"
+#include "clearing/invoices.h"
 #include "clearing/journal_reader.h"
 
 namespace ayni {
@@ -399,6 +400,13 @@ class Replayer {
         break;
       case EventTag::kLoanWrittenOff:
         rd.U64(), rd.I64(), rd.Str(), rd.Str();
+        break;
+      case EventTag::kInvoiceRegistered:
+      case EventTag::kInvoiceStatusChanged:
+      case EventTag::kSetoffRun:
+        if (!journal::SkipInvoiceEvent(static_cast<uint8_t>(tag), rd)) {
+          return Malformed(seq, "bad invoice event");
+        }
         break;
       default:
         return Malformed(seq, "unknown event tag " + std::to_string(static_cast<int>(tag)));

@@ -44,6 +44,10 @@ enum class EventTag : uint8_t {
   kLoanDisbursed = 15,
   kLoanRepaid = 16,
   kLoanWrittenOff = 17,
+  // The invoice book and set-off runs (clearing/invoices.h).
+  kInvoiceRegistered = 40,
+  kInvoiceStatusChanged = 41,
+  kSetoffRun = 42,
 };
 
 inline constexpr uint16_t kJournalVersion = 1;

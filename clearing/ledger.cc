@@ -304,6 +304,11 @@ void Ledger::RollbackTo(const Marks& m) {
         l.status = LoanStatus::kActive;
         break;
       }
+      case UndoKind::kInvoice:
+      case UndoKind::kInvoiceMeta:
+      case UndoKind::kSetoffRun:
+        RollbackInvoice(u);
+        break;
     }
   }
   batch_transfers_.resize(m.transfers);

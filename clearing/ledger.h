@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "clearing/hash.h"
+#include "clearing/invoices.h"
 #include "clearing/journal.h"
 #include "clearing/loans.h"
 #include "clearing/model.h"
@@ -258,6 +259,7 @@ struct Coverage {
 // ---- The ledger ----------------------------------------------------------------------
 
 class LedgerTestAccess;
+class JournalReader;
 
 class Ledger {
  public:
@@ -309,6 +311,16 @@ class Ledger {
   OpResult DisburseLoan(const DisburseLoanCmd& c);
   OpResult RepayLoan(const RepayLoanCmd& c);
   OpResult WriteOffLoan(const WriteOffLoanCmd& c);
+  // The invoice book and set-off runs (invoices.h; bodies in invoices.cc).
+  OpResult RegisterInvoice(const RegisterInvoiceCmd& c);
+  OpResult ConfirmInvoice(const ConfirmInvoiceCmd& c);
+  OpResult DisputeInvoice(const DisputeInvoiceCmd& c);
+  // A committed run (result id = run number); an identical retry answers kExists with the
+  // original run in `report` (optional).
+  OpResult RunSetoff(const RunSetoffCmd& c, SetoffRun* report = nullptr);
+  // The same run computed on the current state, written nowhere; needs no batch. The
+  // request id is not looked up (a dry run is not a request).
+  OpResult DryRunSetoff(const RunSetoffCmd& c, SetoffRun* report) const;
 
   // A hint, no effect on state: a writer that holds a queue of commands calls this a few
   // commands ahead so that the idempotency lookup does not wait on memory.
@@ -341,6 +353,10 @@ class Ledger {
   std::span<const Currency> currencies() const { return currencies_; }
   std::span<const Circle> circles() const { return circles_; }
   const std::vector<CycleReport>& cycles() const { return cycles_; }
+  const InvoiceRecord* FindInvoice(const InvoiceId& id) const;
+  std::span<const InvoiceRecord> invoices() const { return invoices_.invoices; }
+  const std::vector<SetoffRun>& setoff_runs() const { return invoices_.runs; }
+  const SetoffRun* FindSetoffRun(const RequestId& run) const;  // committed runs only
   Amount Supply(CurrencyId guaranteed) const;  // −balance(ISSUANCE)
   Coverage CoverageOf(BankId bank) const;
   bool IsCircleMember(CircleId circle, MemberId member) const;
@@ -374,6 +390,11 @@ class Ledger {
     kDisburseLoan,
     kRepayLoan,
     kWriteOffLoan,
+    // Invoices (invoices.cc); numbered apart so other commands can be added above.
+    kRegisterInvoice = 40,
+    kConfirmInvoice = 41,
+    kDisputeInvoice = 42,
+    kRunSetoff = 43,
   };
   static constexpr int kFingerprintFields = static_cast<int>(journal::kRequestFields);
   // What an identical retry must match, and what it gets back.
@@ -414,6 +435,9 @@ class Ledger {
     kGroup,
     kLoan,
     kLoanState,
+    kInvoice,
+    kInvoiceMeta,
+    kSetoffRun,  // invoices.cc: RollbackInvoice
   };
   struct Undo {
     explicit Undo(UndoKind k) : kind(k) {}
@@ -436,6 +460,10 @@ class Ledger {
   // Restore's event decoder (restore.cc); false on bytes that do not decode.
   bool RestoreBatch(std::span<const uint8_t> bytes, uint64_t timestamp_ns);
   void RestoreAccount(const Account& a);
+  bool RestoreInvoiceEvent(uint8_t tag, JournalReader& rd, uint64_t timestamp_ns);
+  void RollbackInvoice(const Undo& u);
+  Outcome PlanSetoff(const RunSetoffCmd& c, SetoffRun* run, std::vector<Leg>* legs,
+                     const char** detail) const;
 
   Marks Mark() const;
   void RollbackTo(const Marks& m);
@@ -493,6 +521,7 @@ class Ledger {
   // Per member: the loans it is liable for (its own and its groups'), in disbursement
   // order; the arrears check of a new loan reads only these.
   std::unordered_map<MemberId, std::vector<LoanId>> member_loans_;
+  InvoiceBook invoices_;
   uint64_t sequence_ = 0;
   uint64_t last_timestamp_ns_ = 0;
   Hash256 head_{};

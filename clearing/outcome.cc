@@ -67,6 +67,12 @@ constexpr Entry kEntries[] = {
     {Outcome::kNotBorrower, "not_borrower"},
     {Outcome::kLoanNotActive, "loan_not_active"},
     {Outcome::kOverpayment, "overpayment"},
+    {Outcome::kInvoiceNotFound, "invoice_not_found"},
+    {Outcome::kInvoiceExists, "invoice_exists"},
+    {Outcome::kInvoiceWrongState, "invoice_wrong_state"},
+    {Outcome::kSelfInvoice, "self_invoice"},
+    {Outcome::kInvalidDueDate, "invalid_due_date"},
+    {Outcome::kInvalidReference, "invalid_reference"},
 };
 
 }  // namespace
@@ -90,7 +96,8 @@ const Outcome* AllOutcomes(int* count) {
 
 bool IsInvalidInput(Outcome o) {
   const auto n = static_cast<uint16_t>(o);
-  return (n >= 10 && n < 30) || o == Outcome::kInvalidTerms || o == Outcome::kInvalidGroup;
+  return (n >= 10 && n < 30) || (n >= 150 && n < 160) || o == Outcome::kInvalidTerms ||
+         o == Outcome::kInvalidGroup;
 }
 
 }  // namespace ayni

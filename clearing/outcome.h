@@ -81,6 +81,14 @@ enum class Outcome : uint16_t {
   kNotBorrower = 109,          // the account does not belong to the borrower
   kLoanNotActive = 110,        // repaid or written off already
   kOverpayment = 111,          // more than interest payable plus outstanding principal
+  // Invoices and set-off (clearing/invoices.h).
+  kInvoiceNotFound = 140,
+  kInvoiceExists = 141,      // the invoice id is taken by another registration
+  kInvoiceWrongState = 142,  // e.g. confirming a disputed invoice
+  // Malformed invoice input (IsInvalidInput).
+  kSelfInvoice = 150,        // debtor and creditor are the same member
+  kInvalidDueDate = 151,     // a day outside 0 … kUnixDayMax
+  kInvalidReference = 152,   // too long, not UTF-8, or control characters
 };
 
 // Stable snake-case name ("insufficient_funds"), for logs, CLI and reports.

@@ -94,7 +94,8 @@ bool Ledger::RestoreBatch(std::span<const uint8_t> bytes, uint64_t timestamp_ns)
   const uint32_t events = rd.U32();
   std::vector<Transfer> settlement;  // this batch's settlement legs, for cycle reports
   for (uint32_t e = 0; e < events && !rd.failed(); ++e) {
-    switch (static_cast<EventTag>(rd.U8())) {
+    const auto tag = static_cast<EventTag>(rd.U8());
+    switch (tag) {
       case EventTag::kTransfer: {
         Transfer t;
         t.id = TransferId(rd.Wide());
@@ -368,6 +369,11 @@ bool Ledger::RestoreBatch(std::span<const uint8_t> bytes, uint64_t timestamp_ns)
         l.status = LoanStatus::kWrittenOff;
         break;
       }
+      case EventTag::kInvoiceRegistered:
+      case EventTag::kInvoiceStatusChanged:
+      case EventTag::kSetoffRun:
+        if (!RestoreInvoiceEvent(static_cast<uint8_t>(tag), rd, timestamp_ns)) return false;
+        break;
       default:
         return false;
     }

@@ -120,6 +120,36 @@ step "A distribution above the reserve's excess is refused"
 refused distribute "$caio_palma" 250.00 --memo "benefício municipal"
 step "Clearing cycle between the banks"
 ayni clearing run >&2
+
+step "Obligation set-off: four workshops owe each other (a cycle plus a tail)"
+costura=$(field "member id" member create PALMAS "Oficina de costura")
+marcenaria=$(field "member id" member create PALMAS "Marcenaria")
+serralheria=$(field "member id" member create PALMAS "Serralheria")
+estamparia=$(field "member id" member create SOL "Estamparia")
+# Each invoice is registered by the creditor's bank: DEBTOR CREDITOR CURRENCY AMOUNT.
+inv_ce=$(field invoice invoice register "$costura" "$estamparia" PALMA 80.00 --due 2026-11-10 --reference "NF 101 camisetas")
+inv_em=$(field invoice invoice register "$estamparia" "$marcenaria" PALMA 60.00 --due 2026-11-12 --reference "NF 7 bancada")
+inv_mc=$(field invoice invoice register "$marcenaria" "$costura" PALMA 50.00 --due 2026-11-15 --reference "NF 33 aventais")
+inv_cs=$(field invoice invoice register "$costura" "$serralheria" PALMA 25.00 --due 2026-11-20 --reference "NF 5 grades")
+inv_sc=$(field invoice invoice register "$serralheria" "$costura" PALMA 30.00 --due 2026-11-20 --reference "NF 34 uniformes")
+step "Debtors confirm their invoices; one is disputed and stays out of set-off"
+for inv in "$inv_ce" "$inv_em" "$inv_mc" "$inv_cs"; do ayni invoice confirm "$inv" >&2; done
+ayni invoice dispute "$inv_sc" --reason "uniformes não entregues" >&2
+refused invoice confirm "$inv_sc"
+step "In the FEIRA circle Ana owes Caio 45.00 and Caio owes Ana 15.00"
+inv_ac=$(field invoice invoice register "$ana" "$caio" FEIRA 45.00 --due 2026-11-05 --reference "conserto do fogão")
+inv_ca=$(field invoice invoice register "$caio" "$ana" FEIRA 15.00 --due 2026-11-05 --reference "verduras")
+ayni invoice confirm "$inv_ac" >&2
+ayni invoice confirm "$inv_ca" >&2
+ayni invoice list >&2
+step "Set-off with mutual credit as extra liquidity: a dry run first (nothing written)"
+ayni setoff run --cutoff 2026-11-30 --mutual-credit --dry-run >&2
+step "The run itself: one atomic group, one journal entry, notices per invoice"
+ayni setoff run --cutoff 2026-11-30 --mutual-credit >&2
+ayni invoice list --open >&2
+step "The run's notices as CSV, for the workshops' spreadsheets"
+ayni --csv setoff show >&2
+
 step "Balances"
 ayni account list --bank PALMAS >&2
 ayni account list --bank SOL >&2

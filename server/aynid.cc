@@ -44,6 +44,7 @@
 #include "server/config.h"
 #include "server/service/core.h"
 #include "server/service/services.h"
+#include "server/service/setoff_service.h"
 #include "server/service/task_thread.h"
 #include "server/storage/pg_store.h"
 #include "server/tls.h"
@@ -209,6 +210,7 @@ int main(int argc, char** argv) {
   server::service::ClearingServiceImpl clearing_service(core);
   server::service::SetupServiceImpl setup_service(core);
   server::service::AuditServiceImpl audit_service(core);
+  server::service::SetoffServiceImpl setoff_service(core);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -220,6 +222,7 @@ int main(int argc, char** argv) {
   builder.RegisterService(&clearing_service);
   builder.RegisterService(&setup_service);
   builder.RegisterService(&audit_service);
+  builder.RegisterService(&setoff_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     writer.Stop();

@@ -72,6 +72,21 @@ constexpr std::array kTable = {
     PolicyRow{"/ayni.v1.AuditService/ReserveAudit", kAdmin | kAuditor | kClearing, R::kReadOwnBank,
               kReads},
     PolicyRow{"/ayni.v1.AuditService/VerifyJournal", kAdmin | kAuditor, R::kDeploymentOnly, kReads},
+    // ---- SetoffService ----
+    // Target: RegisterInvoice, the creditor's bank; Confirm/Dispute, the debtor's bank and
+    // the caller's own account when its owner is the debtor; ListInvoices, the filtered
+    // member's bank (0 without a filter) and the caller's account when it is that member's.
+    PolicyRow{"/ayni.v1.SetoffService/RegisterInvoice", kAdmin | kTeller, R::kBankOfTarget,
+              kWrites},
+    PolicyRow{"/ayni.v1.SetoffService/ConfirmInvoice", kAdmin | kTeller | kMember,
+              R::kDebitAccount, kWrites},
+    PolicyRow{"/ayni.v1.SetoffService/DisputeInvoice", kAdmin | kTeller | kMember,
+              R::kDebitAccount, kWrites},
+    PolicyRow{"/ayni.v1.SetoffService/ListInvoices", kAdmin | kTeller | kMember | kAuditor,
+              R::kReadAccount, kReads},
+    PolicyRow{"/ayni.v1.SetoffService/RunSetoff", kAdmin | kClearing, R::kDeploymentOnly, kWrites},
+    PolicyRow{"/ayni.v1.SetoffService/GetSetoffRun", kAdmin | kAuditor | kClearing,
+              R::kDeploymentOnly, kReads},
 };
 
 // AUDITOR is read-only (SPEC §6): no row that changes state may allow it.

@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include "server/cli/dates.h"
+
 namespace ayni::cli {
 namespace {
 
@@ -173,6 +175,43 @@ const std::vector<Spec>& Specs() {
        {"--actor", "--reason", "--request-id"},
        {},
        "key revoke KEY_ID|ayni_<16 hex>_ --actor A --reason R"},
+      {Verb::kInvoiceRegister,
+       "invoice register",
+       4,
+       4,
+       {"--due", "--reference", "--invoice-id", "--request-id"},
+       {},
+       "invoice register DEBTOR_MEMBER_ID CREDITOR_MEMBER_ID CURRENCY_CODE AMOUNT --due "
+       "YYYY-MM-DD [--reference REF] [--invoice-id HEX32]"},
+      {Verb::kInvoiceConfirm,
+       "invoice confirm",
+       1,
+       1,
+       {"--request-id"},
+       {},
+       "invoice confirm INVOICE_ID"},
+      {Verb::kInvoiceDispute,
+       "invoice dispute",
+       1,
+       1,
+       {"--reason", "--request-id"},
+       {},
+       "invoice dispute INVOICE_ID --reason R"},
+      {Verb::kInvoiceList,
+       "invoice list",
+       0,
+       0,
+       {"--member", "--status"},
+       {"--open"},
+       "invoice list [--member MEMBER_ID] [--status registered|confirmed|disputed] [--open]"},
+      {Verb::kSetoffRun,
+       "setoff run",
+       0,
+       0,
+       {"--cutoff", "--currency", "--request-id"},
+       {"--dry-run", "--mutual-credit"},
+       "setoff run [--cutoff YYYY-MM-DD] [--currency CODE] [--dry-run] [--mutual-credit]"},
+      {Verb::kSetoffShow, "setoff show", 0, 1, {}, {}, "setoff show [RUN_ID|RUN_NUMBER]"},
   };
   return specs;
 }
@@ -233,6 +272,101 @@ std::string Lower(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return r;
+}
+
+// The invoice and set-off commands' fields.
+Status FillSetoff(const Spec& spec, const std::vector<std::string>& pos,
+                  const std::map<std::string, std::string>& opts,
+                  const std::set<std::string>& flags, Command& c) {
+  auto usage = [&](const std::string& what) { return Usage(what, spec.usage); };
+  auto date_opt = [&](const char* opt) -> Status {
+    auto it = opts.find(opt);
+    if (it == opts.end()) return Status::Ok();
+    c.day = ParseDate(it->second);
+    if (!c.day) {
+      return usage(std::string(opt) + " must be a date YYYY-MM-DD (1970 … 9999), got \"" +
+                   it->second + "\"");
+    }
+    return Status::Ok();
+  };
+  auto hex_id = [&](const std::string& text, const char* what,
+                    std::optional<RequestIdBytes>& out) -> Status {
+    out = ParseRequestIdHex(text);
+    if (!out) return usage(std::string(what) + " must be 32 hex digits, not all zero");
+    return Status::Ok();
+  };
+  auto member = [&](const std::string& text, const char* what, uint64_t& out) -> Status {
+    auto v = ParseU64(text);
+    if (!v || *v == 0) {
+      return usage(std::string(what) + " must be a positive integer id, got \"" + text + "\"");
+    }
+    out = *v;
+    return Status::Ok();
+  };
+  Status s;
+  switch (spec.verb) {
+    case Verb::kInvoiceRegister:
+      if (!(s = member(pos[0], "DEBTOR_MEMBER_ID", c.id)).ok()) return s;
+      if (!(s = member(pos[1], "CREDITOR_MEMBER_ID", c.other_id)).ok()) return s;
+      if (c.id == c.other_id) return usage("DEBTOR and CREDITOR are the same member");
+      if (pos[2].empty()) return usage("CURRENCY_CODE must not be empty");
+      c.currency_code = pos[2];
+      if (!IsDecimalSyntax(pos[3])) {
+        return usage("AMOUNT must be a plain decimal like 30 or 30.50, got \"" + pos[3] + "\"");
+      }
+      c.amount = pos[3];
+      if (!opts.count("--due")) return usage("missing --due");
+      if (!(s = date_opt("--due")).ok()) return s;
+      if (auto it = opts.find("--reference"); it != opts.end()) c.reference = it->second;
+      if (auto it = opts.find("--invoice-id"); it != opts.end()) {
+        return hex_id(it->second, "--invoice-id", c.invoice_id);
+      }
+      return Status::Ok();
+    case Verb::kInvoiceConfirm:
+      return hex_id(pos[0], "INVOICE_ID", c.invoice_id);
+    case Verb::kInvoiceDispute: {
+      if (!(s = hex_id(pos[0], "INVOICE_ID", c.invoice_id)).ok()) return s;
+      auto it = opts.find("--reason");
+      if (it == opts.end()) return usage("missing --reason");
+      if (it->second.empty()) return usage("--reason must not be empty");
+      c.reason = it->second;
+      return Status::Ok();
+    }
+    case Verb::kInvoiceList:
+      if (auto it = opts.find("--member"); it != opts.end()) {
+        if (!(s = member(it->second, "--member", c.member_filter)).ok()) return s;
+      }
+      if (auto it = opts.find("--status"); it != opts.end()) {
+        static const std::map<std::string, uint32_t> kStatus = {
+            {"registered", 1}, {"confirmed", 2}, {"disputed", 3}};
+        auto st = kStatus.find(Lower(it->second));
+        if (st == kStatus.end()) {
+          return usage("--status must be one of registered, confirmed, disputed");
+        }
+        c.invoice_status = st->second;
+      }
+      c.open_only = flags.count("--open") > 0;
+      return Status::Ok();
+    case Verb::kSetoffRun:
+      if (!(s = date_opt("--cutoff")).ok()) return s;
+      if (auto it = opts.find("--currency"); it != opts.end()) {
+        if (it->second.empty()) return usage("--currency must not be empty");
+        c.currency_code = it->second;
+      }
+      c.dry_run = flags.count("--dry-run") > 0;
+      c.mutual_credit = flags.count("--mutual-credit") > 0;
+      return Status::Ok();
+    case Verb::kSetoffShow:
+      if (pos.empty()) return Status::Ok();
+      if (pos[0].size() == 32) return hex_id(pos[0], "RUN_ID", c.run_id);
+      if (auto v = ParseU64(pos[0]); v && *v > 0) {
+        c.run_number = *v;
+        return Status::Ok();
+      }
+      return usage("RUN must be a run id (32 hex digits) or a run number");
+    default:
+      return usage("not an invoice or set-off command");
+  }
 }
 
 // Fills the command's fields from its positionals and options.
@@ -438,6 +572,13 @@ Status Fill(const Spec& spec, const std::vector<std::string>& pos,
       optional_str("--bank", c.bank_code);
       c.include_revoked = flags.count("--all") > 0;
       return Status::Ok();
+    case Verb::kInvoiceRegister:
+    case Verb::kInvoiceConfirm:
+    case Verb::kInvoiceDispute:
+    case Verb::kInvoiceList:
+    case Verb::kSetoffRun:
+    case Verb::kSetoffShow:
+      return FillSetoff(spec, pos, opts, flags, c);
     case Verb::kKeyRevoke: {
       // The decimal key id of `key list`, or the token prefix "ayni_<16 hex>_" it shows.
       std::string_view ref = pos[0];
@@ -739,7 +880,10 @@ Result<Invocation> ParseArgs(const std::vector<std::string>& args, std::string_v
                        spec->verb == Verb::kAccountList || spec->verb == Verb::kClearingList ||
                        spec->verb == Verb::kKeyList || spec->verb == Verb::kCoverage ||
                        spec->verb == Verb::kAuditReserves || spec->verb == Verb::kCircleList ||
-                       spec->verb == Verb::kAccountStatement;
+                       spec->verb == Verb::kAccountStatement ||
+                       // CSV export of invoices and of a run's notices.
+                       spec->verb == Verb::kInvoiceList || spec->verb == Verb::kSetoffRun ||
+                       spec->verb == Verb::kSetoffShow;
   if (inv.global.format == OutputFormat::kCsv && !is_list) {
     return Usage("--csv is for list commands", spec->usage);
   }

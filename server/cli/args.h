@@ -51,6 +51,13 @@ enum class Verb {
   kStatus,
   kCircleList,
   kAccountStatement,
+  // Invoices and set-off (SetoffService).
+  kInvoiceRegister,
+  kInvoiceConfirm,
+  kInvoiceDispute,
+  kInvoiceList,
+  kSetoffRun,
+  kSetoffShow,
 };
 
 using RequestIdBytes = std::array<uint8_t, 16>;
@@ -83,6 +90,16 @@ struct Command {
   uint64_t member_filter = 0;                // account list --member
   bool include_revoked = false;              // key list --all
   std::optional<RequestIdBytes> request_id;  // --request-id; unset = fresh random
+  // Invoices and set-off.
+  std::optional<RequestIdBytes> invoice_id;  // invoice confirm|dispute; register --invoice-id
+  std::optional<int64_t> day;                // register --due, setoff run --cutoff (unix days)
+  std::string reference;                     // invoice register --reference
+  uint32_t invoice_status = 0;               // invoice list --status (ayni.v1.InvoiceStatus)
+  bool open_only = false;                    // invoice list --open
+  bool dry_run = false;                      // setoff run --dry-run
+  bool mutual_credit = false;                // setoff run --mutual-credit
+  std::optional<RequestIdBytes> run_id;      // setoff show RUN_ID
+  std::optional<uint64_t> run_number;        // setoff show NUMBER
 };
 
 // Where the output goes and whom to talk to.

@@ -16,9 +16,12 @@
 #include "ayni/v1/clearing.grpc.pb.h"
 #include "ayni/v1/ledger.grpc.pb.h"
 #include "ayni/v1/reserves.grpc.pb.h"
+#include "ayni/v1/setoff.grpc.pb.h"
 #include "ayni/v1/setup.grpc.pb.h"
+#include "clearing/int128.h"
 #include "server/api/signature.h"
 #include "server/cli/amount_text.h"
+#include "server/cli/dates.h"
 #include "server/cli/output.h"
 
 namespace ayni::cli {
@@ -103,7 +106,8 @@ class Runner {
         ledger_(v1::LedgerService::NewStub(ctx.channel)),
         reserves_(v1::ReservesService::NewStub(ctx.channel)),
         clearing_(v1::ClearingService::NewStub(ctx.channel)),
-        audit_(v1::AuditService::NewStub(ctx.channel)) {}
+        audit_(v1::AuditService::NewStub(ctx.channel)),
+        setoff_(v1::SetoffService::NewStub(ctx.channel)) {}
 
   int Run();
 
@@ -401,6 +405,16 @@ class Runner {
 
   std::string CycleText(const v1::CycleReport& r, int64_t scale, const std::string& code);
 
+  // Invoices and set-off (SetoffService).
+  int InvoiceRegister();
+  int InvoiceDecision(bool confirm);
+  int InvoiceList();
+  int SetoffRun();
+  int SetoffShow();
+  std::string SetoffText(const v1::SetoffReport& r);
+  Table NoticesTable(const v1::SetoffReport& r);
+  bool CurrencyByCode(const std::string& code, v1::Currency* out);
+
   const Command& c_;
   RunContext& ctx_;
   const bool json_;
@@ -410,6 +424,7 @@ class Runner {
   std::unique_ptr<v1::ReservesService::Stub> reserves_;
   std::unique_ptr<v1::ClearingService::Stub> clearing_;
   std::unique_ptr<v1::AuditService::Stub> audit_;
+  std::unique_ptr<v1::SetoffService::Stub> setoff_;
   std::optional<RequestIdBytes> rid_;
   bool sent_ = false;  // a state-changing request went out (its outcome may be unknown)
   int exit_ = kExitOk;
@@ -1253,6 +1268,220 @@ int Runner::AccountStatement() {
   return PrintRead(ToJson(all), human);
 }
 
+// ---- Invoices and set-off ---------------------------------------------------------------
+
+namespace {
+
+std::string IdHex(const std::string& bytes) {
+  return HexOf(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+}
+
+std::string BytesOf(const RequestIdBytes& b) {
+  return std::string(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+std::string InvoiceStatusName(v1::InvoiceStatus s) {
+  std::string n = v1::InvoiceStatus_Name(s);
+  return n.rfind("INVOICE_STATUS_", 0) == 0 ? n.substr(15) : n;
+}
+
+// "−25%" style share of `part` in `whole`, rounded down; "-" for an empty whole.
+std::string Percent(int64_t part, int64_t whole) {
+  if (whole <= 0) return "-";
+  return std::to_string(static_cast<int64_t>(static_cast<Int128>(part) * 100 / whole)) + "%";
+}
+
+}  // namespace
+
+bool Runner::CurrencyByCode(const std::string& code, v1::Currency* out) {
+  if (!Currencies()) return false;
+  for (const auto& cur : currencies_->currencies()) {
+    if (cur.code() == code) {
+      *out = cur;
+      return true;
+    }
+  }
+  NotFound("REASON_CURRENCY_NOT_FOUND", "no currency with code " + code);
+  return false;
+}
+
+int Runner::InvoiceRegister() {
+  v1::Currency cur;
+  if (!CurrencyByCode(c_.currency_code, &cur)) return exit_;
+  const auto amount = Amount(c_.amount, cur.scale(), AmountSign::kPositive, "AMOUNT", cur.code());
+  if (!amount) return exit_;
+  v1::RegisterInvoiceRequest req;
+  req.set_request_id(RequestIdBytesString());
+  if (c_.invoice_id) req.set_invoice_id(BytesOf(*c_.invoice_id));
+  req.set_debtor_member_id(c_.id);
+  req.set_creditor_member_id(c_.other_id);
+  req.set_currency_id(cur.currency_id());
+  req.set_amount_minor(*amount);
+  req.set_due_day(c_.day.value_or(0));
+  req.set_reference(c_.reference);
+  v1::RegisterInvoiceReply rep;
+  if (!Send("RegisterInvoice", [&](auto* cc) { return setoff_->RegisterInvoice(cc, req, &rep); }))
+    return exit_;
+  const v1::Invoice& inv = rep.invoice();
+  return Finish(rep, {{"invoice", IdHex(inv.invoice_id())},
+                      {"debtor", std::to_string(inv.debtor_member_id())},
+                      {"creditor", std::to_string(inv.creditor_member_id())},
+                      {"amount", FormatAmount(inv.amount_minor(), inv.scale(), inv.currency_code())},
+                      {"due", FormatDay(inv.due_day())},
+                      {"status", InvoiceStatusName(inv.status())}});
+}
+
+int Runner::InvoiceDecision(bool confirm) {
+  if (confirm) {
+    v1::ConfirmInvoiceRequest req;
+    req.set_request_id(RequestIdBytesString());
+    req.set_invoice_id(BytesOf(*c_.invoice_id));
+    v1::ConfirmInvoiceReply rep;
+    if (!Send("ConfirmInvoice", [&](auto* cc) { return setoff_->ConfirmInvoice(cc, req, &rep); }))
+      return exit_;
+    return Finish(rep, {{"invoice", IdHex(req.invoice_id())},
+                        {"status", InvoiceStatusName(rep.invoice().status())}});
+  }
+  v1::DisputeInvoiceRequest req;
+  req.set_request_id(RequestIdBytesString());
+  req.set_invoice_id(BytesOf(*c_.invoice_id));
+  req.set_reason(c_.reason);
+  v1::DisputeInvoiceReply rep;
+  if (!Send("DisputeInvoice", [&](auto* cc) { return setoff_->DisputeInvoice(cc, req, &rep); }))
+    return exit_;
+  return Finish(rep, {{"invoice", IdHex(req.invoice_id())},
+                      {"status", InvoiceStatusName(rep.invoice().status())}});
+}
+
+int Runner::InvoiceList() {
+  v1::ListInvoicesReply all;
+  std::string token;
+  do {
+    v1::ListInvoicesRequest req;
+    req.set_member_id(c_.member_filter);
+    req.set_status(static_cast<v1::InvoiceStatus>(c_.invoice_status));
+    req.set_open_only(c_.open_only);
+    req.set_page_size(1000);
+    req.set_page_token(token);
+    v1::ListInvoicesReply rep;
+    if (!Call("ListInvoices", [&](auto* cc) { return setoff_->ListInvoices(cc, req, &rep); })) {
+      return exit_;
+    }
+    for (auto& inv : *rep.mutable_invoices()) *all.add_invoices() = std::move(inv);
+    token = rep.next_page_token();
+  } while (!token.empty());
+  Table t({"INVOICE", "DEBTOR", "CREDITOR", "CURRENCY", "AMOUNT", "REMAINDER", "DUE", "STATUS",
+           "REFERENCE"},
+          {false, true, true, false, true, true, false, false, false});
+  for (const auto& inv : all.invoices()) {
+    t.AddRow({IdHex(inv.invoice_id()), std::to_string(inv.debtor_member_id()),
+              std::to_string(inv.creditor_member_id()), inv.currency_code(),
+              FormatAmount(inv.amount_minor(), inv.scale(), ""),
+              FormatAmount(inv.remainder_minor(), inv.scale(), ""), FormatDay(inv.due_day()),
+              InvoiceStatusName(inv.status()), inv.reference()});
+  }
+  return PrintRead(ToJson(all), Render(t));
+}
+
+Table Runner::NoticesTable(const v1::SetoffReport& r) {
+  std::map<uint64_t, std::pair<std::string, int64_t>> cur;  // id → code, scale
+  for (const auto& c : r.currencies()) cur[c.currency_id()] = {c.currency_code(), c.scale()};
+  Table t({"INVOICE", "DEBTOR", "CREDITOR", "CURRENCY", "BEFORE", "SET OFF", "MUTUAL CREDIT",
+           "REMAINDER"},
+          {false, true, true, false, true, true, true, true});
+  for (const auto& n : r.notices()) {
+    const auto& [code, scale] = cur[n.currency_id()];
+    t.AddRow({IdHex(n.invoice_id()), std::to_string(n.debtor_member_id()),
+              std::to_string(n.creditor_member_id()), code,
+              FormatAmount(n.before_minor(), scale, ""), FormatAmount(n.set_off_minor(), scale, ""),
+              FormatAmount(n.mutual_credit_minor(), scale, ""),
+              FormatAmount(n.remainder_minor(), scale, "")});
+  }
+  return t;
+}
+
+std::string Runner::SetoffText(const v1::SetoffReport& r) {
+  std::string s = r.dry_run() ? "set-off DRY RUN (nothing written)"
+                              : "set-off run " + std::to_string(r.number()) + " (" +
+                                    IdHex(r.run_id()) + ", " + TimeText(r.timestamp_ns()) + ")";
+  s += ": cut-off " + FormatDay(r.cutoff_day()) + ", " +
+       (r.currency_id() == 0 ? std::string("every currency") : "currency #" +
+                                                                   std::to_string(r.currency_id())) +
+       ", mutual credit " + (r.use_mutual_credit() ? "yes" : "no") + ", " +
+       std::to_string(r.notices_size()) + " invoice(s), " + std::to_string(r.payments()) +
+       " mutual-credit payment(s)\n\n";
+  Table t({"CURRENCY", "INVOICES", "GROSS", "SET OFF", "AFTER SET-OFF", "MUTUAL CREDIT",
+           "REMAINING", "NET FLOOR"},
+          {false, true, true, true, true, true, true, true});
+  for (const auto& c : r.currencies()) {
+    t.AddRow({c.currency_code(), std::to_string(c.invoices()),
+              FormatAmount(c.gross_minor(), c.scale(), ""),
+              FormatAmount(c.set_off_minor(), c.scale(), ""),
+              FormatAmount(c.after_setoff_minor(), c.scale(), ""),
+              FormatAmount(c.mutual_credit_minor(), c.scale(), ""),
+              FormatAmount(c.remaining_minor(), c.scale(), ""),
+              FormatAmount(c.net_balance_minor(), c.scale(), "")});
+  }
+  s += t.RenderText();
+  for (const auto& c : r.currencies()) {
+    s += "net internal debt " + c.currency_code() + ": before " +
+         FormatAmount(c.gross_minor(), c.scale(), "") + ", after set-off " +
+         FormatAmount(c.after_setoff_minor(), c.scale(), "") + " (-" +
+         Percent(c.set_off_minor(), c.gross_minor()) + "), after mutual credit " +
+         FormatAmount(c.remaining_minor(), c.scale(), "") + " (-" +
+         Percent(c.gross_minor() - c.remaining_minor(), c.gross_minor()) + ")\n";
+  }
+  s += "\n" + NoticesTable(r).RenderText();
+  if (!r.dry_run()) s += "journal head: " + HeadText(r.head()) + "\n";
+  return s;
+}
+
+int Runner::SetoffRun() {
+  v1::RunSetoffRequest req;
+  if (!c_.currency_code.empty()) {
+    v1::Currency cur;
+    if (!CurrencyByCode(c_.currency_code, &cur)) return exit_;
+    req.set_currency_id(cur.currency_id());
+  }
+  const uint64_t now_ns = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  req.set_request_id(RequestIdBytesString());
+  req.set_cutoff_day(c_.day.value_or(DayOfNs(now_ns)));
+  req.set_use_mutual_credit(c_.mutual_credit);
+  req.set_dry_run(c_.dry_run);
+  v1::RunSetoffReply rep;
+  if (!Send("RunSetoff", [&](auto* cc) { return setoff_->RunSetoff(cc, req, &rep); }))
+    return exit_;
+  const bool ok = ExitCodeForReason(static_cast<int>(rep.reason())) == kExitOk;
+  if (csv_ && ok) {
+    exit_ = kExitOk;
+    Out() << NoticesTable(rep.report()).RenderCsv();
+    return exit_;
+  }
+  if (!json_ && ok) Out() << SetoffText(rep.report()) << '\n';
+  if (c_.dry_run) return Finish(rep, {{"dry run", "yes: nothing was written"}});
+  return Finish(rep, {{"run", std::to_string(rep.report().number())}});
+}
+
+int Runner::SetoffShow() {
+  v1::GetSetoffRunRequest req;
+  if (c_.run_id) {
+    req.set_run_id(BytesOf(*c_.run_id));
+  } else if (c_.run_number) {
+    req.set_number(*c_.run_number);
+  } else {
+    req.set_latest(true);
+  }
+  v1::GetSetoffRunReply rep;
+  if (!Call("GetSetoffRun", [&](auto* cc) { return setoff_->GetSetoffRun(cc, req, &rep); })) {
+    return exit_;
+  }
+  if (csv_) return PrintRead(ToJson(rep), NoticesTable(rep.report()).RenderCsv());
+  return PrintRead(ToJson(rep), SetoffText(rep.report()));
+}
+
 int Runner::Run() {
   switch (c_.verb) {
     case Verb::kInit:
@@ -1317,6 +1546,18 @@ int Runner::Run() {
       return CircleList();
     case Verb::kAccountStatement:
       return AccountStatement();
+    case Verb::kInvoiceRegister:
+      return InvoiceRegister();
+    case Verb::kInvoiceConfirm:
+      return InvoiceDecision(true);
+    case Verb::kInvoiceDispute:
+      return InvoiceDecision(false);
+    case Verb::kInvoiceList:
+      return InvoiceList();
+    case Verb::kSetoffRun:
+      return SetoffRun();
+    case Verb::kSetoffShow:
+      return SetoffShow();
   }
   return Fail(kExitUsage, "unknown command");
 }

@@ -39,6 +39,10 @@ struct Apply {
   void operator()(const SetAccountStatusCmd& c) { out.result = l.SetAccountStatus(c); }
   void operator()(const SetAccountLimitsCmd& c) { out.result = l.SetAccountLimits(c); }
   void operator()(const RunCycleCmd& c) { out.result = l.RunCycle(c, &out.report); }
+  void operator()(const RegisterInvoiceCmd& c) { out.result = l.RegisterInvoice(c); }
+  void operator()(const ConfirmInvoiceCmd& c) { out.result = l.ConfirmInvoice(c); }
+  void operator()(const DisputeInvoiceCmd& c) { out.result = l.DisputeInvoice(c); }
+  void operator()(const RunSetoffCmd& c) { out.result = l.RunSetoff(c, &out.setoff); }
 };
 
 struct RequestOfVisitor {
@@ -124,7 +128,8 @@ void Writer::Submit(std::vector<Command> commands, SubmitCallback done, Precheck
   }
   Pending p;
   p.has_cycle = std::any_of(commands.begin(), commands.end(), [](const Command& c) {
-    return std::holds_alternative<RunCycleCmd>(c);
+    // A set-off run may post many mutual-credit payments: it goes alone, like a cycle.
+    return std::holds_alternative<RunCycleCmd>(c) || std::holds_alternative<RunSetoffCmd>(c);
   });
   p.commands = std::move(commands);
   p.done = std::move(done);

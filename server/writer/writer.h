@@ -67,13 +67,17 @@ struct DistributeOp {
 using Command = std::variant<InitDeploymentCmd, CreateBankCmd, CreateCurrencyCmd, CreateCircleCmd,
                              CreateMemberCmd, AddCircleMemberCmd, OpenAccountCmd, PayCmd, IssueOp,
                              RedeemOp, DistributeOp, FundReserveCmd, SetAccountStatusCmd,
-                             SetAccountLimitsCmd, RunCycleCmd>;
+                             SetAccountLimitsCmd, RunCycleCmd,
+                             // Invoices and set-off (clearing/invoices.h).
+                             RegisterInvoiceCmd, ConfirmInvoiceCmd, DisputeInvoiceCmd,
+                             RunSetoffCmd>;
 
 const RequestId& RequestOf(const Command& c);
 
 struct CommandResult {
   OpResult result;     // meaningful only when status is OK
   CycleReport report;  // RunCycleCmd only (empty otherwise)
+  SetoffRun setoff;    // RunSetoffCmd only (empty otherwise)
   // Non-OK: the command was not acknowledged (UNAVAILABLE, RESOURCE_EXHAUSTED,
   // INVALID_ARGUMENT for an oversized submission); retrying the same request id is safe.
   Status status;

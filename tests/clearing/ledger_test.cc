@@ -1100,6 +1100,9 @@ TEST(LedgerTest, EveryOutcomeIsCovered) {
       Outcome::kExistsWithDifferentFields,
       Outcome::kRequestIdZero,  // RequestIdZeroRefusedByEveryCommand
       Outcome::kBatchFull,      // BatchFull
+      // invoices_test.cc: RegisterRefusals, DecisionRefusals.
+      Outcome::kInvoiceNotFound, Outcome::kInvoiceExists, Outcome::kInvoiceWrongState,
+      Outcome::kSelfInvoice, Outcome::kInvalidDueDate, Outcome::kInvalidReference,
   };
   // kLimitReached needs millions of objects (kBanksMax, kAccountsMax …) and is
   // impractical here.

@@ -22,8 +22,10 @@
 #include "ayni/v1/common.pb.h"
 #include "ayni/v1/ledger.grpc.pb.h"
 #include "ayni/v1/reserves.grpc.pb.h"
+#include "ayni/v1/setoff.grpc.pb.h"
 #include "ayni/v1/setup.grpc.pb.h"
 #include "clearing/invariants.h"
+#include "clearing/invoices.h"
 #include "clearing/journal.h"
 #include "clearing/ledger.h"
 #include "clearing/limits.h"
@@ -50,7 +52,8 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 std::vector<const pb::FileDescriptor*> ApiFiles() {
   return {v1::JournalHead::descriptor()->file(), v1::CreateBankRequest::descriptor()->file(),
           v1::PayRequest::descriptor()->file(),  v1::IssueRequest::descriptor()->file(),
-          v1::CycleReport::descriptor()->file(), v1::ReserveAuditReply::descriptor()->file()};
+          v1::CycleReport::descriptor()->file(), v1::ReserveAuditReply::descriptor()->file(),
+          v1::SetoffReport::descriptor()->file()};
 }
 
 // Checks that proto enum `e` mirrors a C++ enum both ways. `cpp_name(n)` is the C++ name
@@ -152,6 +155,18 @@ TEST(ReasonMirrorTest, FaultKindsMirrorTheCore) {
                    CppNames<FaultKind>(FaultKindName));
 }
 
+TEST(ReasonMirrorTest, InvoiceStatusMirrorsTheCore) {
+  ExpectEnumMirror(v1::InvoiceStatus_descriptor(), "INVOICE_STATUS_", UINT8_MAX,
+                   CppNames<InvoiceStatus>(InvoiceStatusName));
+  const auto max_bytes = [](const pb::Descriptor* d, const char* field) {
+    return d->FindFieldByName(field)->options().GetExtension(v1::max_bytes);
+  };
+  EXPECT_EQ(max_bytes(v1::RegisterInvoiceRequest::descriptor(), "reference"),
+            kInvoiceReferenceBytesMax);
+  EXPECT_EQ(max_bytes(v1::Invoice::descriptor(), "reference"), kInvoiceReferenceBytesMax);
+  EXPECT_EQ(max_bytes(v1::Invoice::descriptor(), "dispute_reason"), kReasonBytesMax);
+}
+
 TEST(ReasonMirrorTest, FundSourceMirrorsTheCore) {
   // ayni::FundSource has no name function; its two values are spelled out.
   EXPECT_EQ(static_cast<int>(FundSource::kVault), v1::FUND_SOURCE_VAULT);
@@ -172,6 +187,9 @@ const std::map<std::string, std::set<std::string>>& ExpectedMethods() {
       {"ayni.v1.ReservesService", {"Issue", "Redeem", "FundReserve", "Distribute", "GetCoverage"}},
       {"ayni.v1.ClearingService", {"RunInterbankCycle", "GetCycle", "ListCycles"}},
       {"ayni.v1.AuditService", {"ReserveAudit", "VerifyJournal"}},
+      {"ayni.v1.SetoffService",
+       {"RegisterInvoice", "ConfirmInvoice", "DisputeInvoice", "ListInvoices", "RunSetoff",
+        "GetSetoffRun"}},
   };
   return *kExpected;
 }
@@ -186,6 +204,7 @@ const std::set<std::string>& ReadOnlyMethods() {
       "ayni.v1.ReservesService.GetCoverage", "ayni.v1.ClearingService.GetCycle",
       "ayni.v1.ClearingService.ListCycles",  "ayni.v1.AuditService.ReserveAudit",
       "ayni.v1.AuditService.VerifyJournal",
+      "ayni.v1.SetoffService.ListInvoices",  "ayni.v1.SetoffService.GetSetoffRun",
   };
   return *kReadOnly;
 }

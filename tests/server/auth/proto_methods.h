@@ -12,13 +12,14 @@
 #include "ayni/v1/clearing.pb.h"
 #include "ayni/v1/ledger.pb.h"
 #include "ayni/v1/reserves.pb.h"
+#include "ayni/v1/setoff.pb.h"
 #include "ayni/v1/setup.pb.h"
 
 namespace ayni::auth::testing {
 
 inline constexpr const char* kAyniServices[] = {
     "ayni.v1.SetupService",    "ayni.v1.LedgerService", "ayni.v1.ReservesService",
-    "ayni.v1.ClearingService", "ayni.v1.AuditService",
+    "ayni.v1.ClearingService", "ayni.v1.AuditService",  "ayni.v1.SetoffService",
 };
 
 struct ProtoMethod {
@@ -34,6 +35,7 @@ inline std::vector<ProtoMethod> AyniMethods() {
   (void)ayni::v1::IssueRequest::descriptor();
   (void)ayni::v1::RunInterbankCycleRequest::descriptor();
   (void)ayni::v1::ReserveAuditRequest::descriptor();
+  (void)ayni::v1::RunSetoffRequest::descriptor();
   const google::protobuf::DescriptorPool* pool = google::protobuf::DescriptorPool::generated_pool();
   std::vector<ProtoMethod> out;
   for (const char* name : kAyniServices) {

@@ -695,6 +695,35 @@ TEST_F(WriterTest, ClearingCycleIsBatchedAlone) {
   ExpectClean();
 }
 
+// A set-off run may post many mutual-credit payments: like a cycle it goes alone in its
+// batch, and its report comes back with its result.
+TEST_F(WriterTest, SetoffRunIsBatchedAlone) {
+  StartWriter();
+  RegisterInvoiceCmd inv{Next(), InvoiceId(), net.ana, net.caio, net.feira, Amount(1500), 20000,
+                         "NF-1"};
+  const InvoiceId id(inv.request.bytes());
+  ExpectAll(writer->SubmitAndWait({inv, ConfirmInvoiceCmd{Next(), id}}), Outcome::kOk);
+  store->append_gate.Arm();
+  Inbox inbox;
+  inbox.Send(*writer, {Pay(Next(), net.ana_palma, net.caio_palma, 1)});
+  store->append_gate.WaitUntilBlocked();
+  inbox.Send(*writer, {Pay(Next(), net.ana_palma, net.caio_palma, 2)});
+  const size_t run = inbox.Send(*writer, {RunSetoffCmd{Next(), 20000, CurrencyId(), true}});
+  inbox.Send(*writer, {Pay(Next(), net.ana_palma, net.caio_palma, 3)});
+  store->append_gate.Release();
+  inbox.WaitFor(4);
+  for (size_t i = 0; i < 4; ++i) ExpectAll(inbox.Get(i).results, Outcome::kOk);
+  const CommandResult c = inbox.Get(run).results.at(0);
+  EXPECT_EQ(c.setoff.number, 1u);
+  ASSERT_EQ(c.setoff.notices.size(), 1u);
+  EXPECT_EQ(c.setoff.notices[0].mutual_credit, Amount(1500));
+  const std::vector<size_t> counts = store->transfer_counts();
+  ASSERT_EQ(counts.size(), initial_batches + 5);  // invoices, pay, pay, set-off, pay
+  EXPECT_EQ(counts[initial_batches + 3], 1u);      // the one mutual-credit payment
+  EXPECT_EQ(counts[initial_batches + 4], 1u);
+  ExpectClean();
+}
+
 TEST_F(WriterTest, InjectedClockStampsBatches) {
   WriterOptions options;
   const uint64_t fixed = 9'000'000'000'000;
