@@ -209,6 +209,7 @@ int main(int argc, char** argv) {
   server::service::ClearingServiceImpl clearing_service(core);
   server::service::SetupServiceImpl setup_service(core);
   server::service::AuditServiceImpl audit_service(core);
+  server::service::LoanServiceImpl loan_service(core);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -220,6 +221,7 @@ int main(int argc, char** argv) {
   builder.RegisterService(&clearing_service);
   builder.RegisterService(&setup_service);
   builder.RegisterService(&audit_service);
+  builder.RegisterService(&loan_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     writer.Stop();

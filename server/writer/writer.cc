@@ -39,6 +39,11 @@ struct Apply {
   void operator()(const SetAccountStatusCmd& c) { out.result = l.SetAccountStatus(c); }
   void operator()(const SetAccountLimitsCmd& c) { out.result = l.SetAccountLimits(c); }
   void operator()(const RunCycleCmd& c) { out.result = l.RunCycle(c, &out.report); }
+  void operator()(const CreateLoanProductCmd& c) { out.result = l.CreateLoanProduct(c); }
+  void operator()(const CreateSolidarityGroupCmd& c) { out.result = l.CreateSolidarityGroup(c); }
+  void operator()(const DisburseLoanCmd& c) { out.result = l.DisburseLoan(c); }
+  void operator()(const RepayLoanCmd& c) { out.result = l.RepayLoan(c); }
+  void operator()(const WriteOffLoanCmd& c) { out.result = l.WriteOffLoan(c); }
 };
 
 struct RequestOfVisitor {

@@ -67,7 +67,9 @@ struct DistributeOp {
 using Command = std::variant<InitDeploymentCmd, CreateBankCmd, CreateCurrencyCmd, CreateCircleCmd,
                              CreateMemberCmd, AddCircleMemberCmd, OpenAccountCmd, PayCmd, IssueOp,
                              RedeemOp, DistributeOp, FundReserveCmd, SetAccountStatusCmd,
-                             SetAccountLimitsCmd, RunCycleCmd>;
+                             SetAccountLimitsCmd, RunCycleCmd, CreateLoanProductCmd,
+                             CreateSolidarityGroupCmd, DisburseLoanCmd, RepayLoanCmd,
+                             WriteOffLoanCmd>;
 
 const RequestId& RequestOf(const Command& c);
 

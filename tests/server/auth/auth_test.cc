@@ -363,6 +363,15 @@ const std::map<std::string, std::string> kExpected = {
     {"/ayni.v1.ClearingService/ListCycles",            "YYY ... ... ... YYY ..Y"},
     {"/ayni.v1.AuditService/ReserveAudit",             "Y.Y ... ... ... Y.Y ..Y"},
     {"/ayni.v1.AuditService/VerifyJournal",            "..Y ... ... ... ..Y ..."},
+    {"/ayni.v1.LoanService/CreateLoanProduct",         "Y.Y Y.. ... ... ... ..."},
+    {"/ayni.v1.LoanService/ListLoanProducts",          "Y.Y Y.. ... ... Y.Y ..."},
+    {"/ayni.v1.LoanService/CreateSolidarityGroup",     "Y.Y Y.. ... ... ... ..."},
+    {"/ayni.v1.LoanService/DisburseLoan",              "Y.Y Y.. ... ... ... ..."},
+    {"/ayni.v1.LoanService/RepayLoan",                 "Y.Y Y.. ... ... ... ..."},
+    {"/ayni.v1.LoanService/WriteOffLoan",              "Y.Y ... ... ... ... ..."},
+    {"/ayni.v1.LoanService/GetLoan",                   "Y.Y Y.. ... ... Y.Y ..."},
+    {"/ayni.v1.LoanService/ListLoans",                 "Y.Y Y.. ... ... Y.Y ..."},
+    {"/ayni.v1.LoanService/GetPortfolio",              "Y.Y Y.. ... ... Y.Y ..."},
 };
 // clang-format on
 
