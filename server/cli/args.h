@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "clearing/status.h"
+#include "server/cli/loan_args.h"
 
 namespace ayni::cli {
 
@@ -51,6 +52,16 @@ enum class Verb {
   kStatus,
   kCircleList,
   kAccountStatement,
+  // Microcredit (server/cli/loans_cli.cc).
+  kLoanProductCreate,
+  kLoanProductList,
+  kLoanGroupCreate,
+  kLoanDisburse,
+  kLoanRepay,
+  kLoanWriteOff,
+  kLoanShow,
+  kLoanList,
+  kLoanPortfolio,
 };
 
 using RequestIdBytes = std::array<uint8_t, 16>;
@@ -83,6 +94,7 @@ struct Command {
   uint64_t member_filter = 0;                // account list --member
   bool include_revoked = false;              // key list --all
   std::optional<RequestIdBytes> request_id;  // --request-id; unset = fresh random
+  LoanArgs loan;                             // the `loans …` commands' own arguments
 };
 
 // Where the output goes and whom to talk to.

@@ -19,6 +19,7 @@
 #include "ayni/v1/setup.grpc.pb.h"
 #include "server/api/signature.h"
 #include "server/cli/amount_text.h"
+#include "server/cli/loans_cli.h"
 #include "server/cli/output.h"
 
 namespace ayni::cli {
@@ -930,15 +931,15 @@ int Runner::AuditReserves() {
   const int64_t scale = d.scale();
   const std::string& code = d.national_code();
   Table t({"BANK", "CURRENCY", "SUPPLY", "RESERVE", "RECEIVABLES", "PAYABLES", "LOANS", "ASSETS",
-           "REQUIRED", "MIN", "RATIO", "EXCESS", "CARD_FLOAT", "PAR30", "VERDICT"},
+           "REQUIRED", "MIN", "RATIO", "EXCESS", "CARD_FLOAT", "PAR30", "VERDICT", "SOCIAL_LOANS"},
           {false, false, true, true, true, true, true, true, true, true, true, true, true, true,
-           false});
+           false, true});
   auto currency_rows = [&](const v1::BankCoverage& cv) {
     for (const auto& cc : cv.currencies()) {
       t.AddRow({cv.bank_code(), cc.code(), FormatAmount(cc.supply_minor(), scale, ""), "", "", "",
                 "", "", FormatAmount(cc.required_minor(), scale, ""),
                 FormatBasisPoints(cc.coverage_min_bp()), "", "",
-                FormatAmount(cc.card_float_minor(), scale, ""), "", ""});
+                FormatAmount(cc.card_float_minor(), scale, ""), "", "", ""});
     }
   };
   std::vector<std::string> faults;
@@ -984,7 +985,8 @@ int Runner::AuditReserves() {
               FormatAmount(cv.excess_minor(), scale, ""),
               FormatAmount(b.card_float_minor(), scale, ""),
               b.has_par30_bp() ? FormatBasisPoints(b.par30_bp()) : "-",
-              b.verdict() == v1::VERDICT_COVERED ? "COVERED" : "UNDER-COVERED"});
+              b.verdict() == v1::VERDICT_COVERED ? "COVERED" : "UNDER-COVERED",
+              FormatAmount(b.social_loans_outstanding_minor(), scale, "")});
     currency_rows(cv);
     if (b.verdict() != v1::VERDICT_COVERED) {
       faults.push_back(cv.bank_code() + " under-covered" +
@@ -1317,6 +1319,16 @@ int Runner::Run() {
       return CircleList();
     case Verb::kAccountStatement:
       return AccountStatement();
+    case Verb::kLoanProductCreate:
+    case Verb::kLoanProductList:
+    case Verb::kLoanGroupCreate:
+    case Verb::kLoanDisburse:
+    case Verb::kLoanRepay:
+    case Verb::kLoanWriteOff:
+    case Verb::kLoanShow:
+    case Verb::kLoanList:
+    case Verb::kLoanPortfolio:
+      return RunLoanCommand(c_, ctx_);
   }
   return Fail(kExitUsage, "unknown command");
 }
