@@ -36,7 +36,8 @@ Result<std::vector<MemberId>> Members(const google::protobuf::RepeatedField<uint
   for (int i = 0; i < ids.size(); ++i) {
     const std::string item = std::string(field) + "[" + std::to_string(i) + "]";
     if (Status s = Id(ids[i], item); !s.ok()) return s;
-    if (!seen.insert(ids[i]).second) return Invalid(item, "repeats member " + std::to_string(ids[i]));
+    if (!seen.insert(ids[i]).second)
+      return Invalid(item, "repeats member " + std::to_string(ids[i]));
     out.push_back(MemberId(ids[i]));
   }
   return out;

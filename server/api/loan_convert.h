@@ -29,8 +29,7 @@ Result<LoanStatus> ToLoanStatus(v1::LoanStatus s, std::string_view field);
 void ToProto(const Ledger& l, const LoanProduct& p, v1::LoanProduct* out);
 // The loan at `now_ns` (interest payable, days past due, payoff); the schedule only when
 // `with_schedule`.
-void ToProto(const Ledger& l, const Loan& loan, uint64_t now_ns, bool with_schedule,
-             v1::Loan* out);
+void ToProto(const Ledger& l, const Loan& loan, uint64_t now_ns, bool with_schedule, v1::Loan* out);
 // INTERNAL when a total does not fit int64 minor units (it cannot be reported exactly).
 Status ToProto(const Ledger& l, const LoanPortfolio& p, v1::GetPortfolioReply* out);
 

@@ -73,7 +73,8 @@ constexpr std::array kTable = {
               kReads},
     PolicyRow{"/ayni.v1.AuditService/VerifyJournal", kAdmin | kAuditor, R::kDeploymentOnly, kReads},
     // ---- LoanService ----
-    PolicyRow{"/ayni.v1.LoanService/CreateLoanProduct", kAdmin | kTeller, R::kBankOfTarget, kWrites},
+    PolicyRow{"/ayni.v1.LoanService/CreateLoanProduct", kAdmin | kTeller, R::kBankOfTarget,
+              kWrites},
     PolicyRow{"/ayni.v1.LoanService/ListLoanProducts", kAdmin | kTeller | kAuditor, R::kReadOwnBank,
               kReads},
     PolicyRow{"/ayni.v1.LoanService/CreateSolidarityGroup", kAdmin | kTeller, R::kBankOfTarget,
@@ -82,7 +83,8 @@ constexpr std::array kTable = {
     PolicyRow{"/ayni.v1.LoanService/RepayLoan", kAdmin | kTeller, R::kBankOfTarget, kWrites},
     PolicyRow{"/ayni.v1.LoanService/WriteOffLoan", kAdmin, R::kBankOfTarget, kWrites},
     PolicyRow{"/ayni.v1.LoanService/GetLoan", kAdmin | kTeller | kAuditor, R::kReadOwnBank, kReads},
-    PolicyRow{"/ayni.v1.LoanService/ListLoans", kAdmin | kTeller | kAuditor, R::kReadOwnBank, kReads},
+    PolicyRow{"/ayni.v1.LoanService/ListLoans", kAdmin | kTeller | kAuditor, R::kReadOwnBank,
+              kReads},
     PolicyRow{"/ayni.v1.LoanService/GetPortfolio", kAdmin | kTeller | kAuditor, R::kReadOwnBank,
               kReads},
 };

@@ -102,7 +102,8 @@ Status FillLoanCommand(Verb verb, std::string_view usage_line, const std::vector
       const std::set<uint64_t> members(l.members.begin(), l.members.end());
       if (members.size() != l.members.size()) return usage("a MEMBER_ID is given twice");
       for (uint64_t m : l.liable) {
-        if (!members.count(m)) return usage("--liable member " + std::to_string(m) + " is not in the group");
+        if (!members.count(m))
+          return usage("--liable member " + std::to_string(m) + " is not in the group");
       }
       return Status::Ok();
     }
@@ -111,7 +112,8 @@ Status FillLoanCommand(Verb verb, std::string_view usage_line, const std::vector
       if (!(s = amount_of(pos[1], "AMOUNT", c.amount)).ok()) return s;
       if (!(s = id_opt("--member", l.member)).ok()) return s;
       if (!(s = id_opt("--group", l.group)).ok()) return s;
-      if ((l.member == 0) == (l.group == 0)) return usage("give exactly one of --member and --group");
+      if ((l.member == 0) == (l.group == 0))
+        return usage("give exactly one of --member and --group");
       return id_opt("--account", l.account);
     case Verb::kLoanRepay:
       if (!(s = id_of(pos[0], "LOAN_ID", c.id)).ok()) return s;

@@ -16,9 +16,9 @@
 namespace ayni::cli {
 
 struct LoanArgs {
-  uint64_t member = 0;   // disburse --member, list --member
-  uint64_t group = 0;    // disburse --group, list --group
-  uint64_t account = 0;  // disburse/repay --account (social-currency loans)
+  uint64_t member = 0;        // disburse --member, list --member
+  uint64_t group = 0;         // disburse --group, list --group
+  uint64_t account = 0;       // disburse/repay --account (social-currency loans)
   std::string max_principal;  // product create --max (decimal text)
   int32_t rate_bp = 0;        // product create --rate-bp (monthly)
   int32_t instalments = 0;

@@ -355,7 +355,8 @@ int LoanRunner::ProductCreate() {
   req.set_period_days(c_.loan.period_days);
   req.set_grace_days(c_.loan.grace_days);
   v1::CreateLoanProductReply rep;
-  if (!Send("CreateLoanProduct", [&](auto* cc) { return loans_->CreateLoanProduct(cc, req, &rep); }))
+  if (!Send("CreateLoanProduct",
+            [&](auto* cc) { return loans_->CreateLoanProduct(cc, req, &rep); }))
     return exit_;
   return Finish(rep, {{"product id", std::to_string(rep.product_id())},
                       {"bank", c_.bank_code},
@@ -459,8 +460,7 @@ int LoanRunner::Repay() {
   req.set_account_id(c_.loan.account);
   req.set_memo(c_.memo);
   v1::RepayLoanReply rep;
-  if (!Send("RepayLoan", [&](auto* cc) { return loans_->RepayLoan(cc, req, &rep); }))
-    return exit_;
+  if (!Send("RepayLoan", [&](auto* cc) { return loans_->RepayLoan(cc, req, &rep); })) return exit_;
   const v1::Loan& l = rep.loan();
   return Finish(rep, {{"loan id", std::to_string(c_.id)},
                       {"amount", Money(*amount, code)},
@@ -533,9 +533,9 @@ int LoanRunner::List() {
       return exit_;
     for (const auto& l : rep.loans()) {
       t.AddRow({std::to_string(l.loan_id()), std::to_string(l.product_id()), Borrower(l),
-                l.currency_code(), Money(l.principal_minor(), ""),
-                Money(l.outstanding_minor(), ""), Money(l.payoff_minor(), ""),
-                std::to_string(l.days_past_due()), StatusText(l.status())});
+                l.currency_code(), Money(l.principal_minor(), ""), Money(l.outstanding_minor(), ""),
+                Money(l.payoff_minor(), ""), std::to_string(l.days_past_due()),
+                StatusText(l.status())});
       json.push_back(ToJson(l));
     }
     if (rep.next_page_token().empty()) break;

@@ -56,8 +56,7 @@ void Submit(const Core& core, ServerUnaryReactor* r, const auth::KeyRecord& key,
   }
   const Cmd c = *cmd;
   core.Change(
-      r, key, method, [c, target_of](const Ledger& l) { return std::vector{target_of(l, c)}; },
-      {c},
+      r, key, method, [c, target_of](const Ledger& l) { return std::vector{target_of(l, c)}; }, {c},
       [c, reply, extra](const Ledger& l, const std::vector<CommandResult>& rs) {
         const OpResult& o = rs[0].result;
         if (Status s = api::StatusOf(o); !s.ok()) return s;
@@ -133,8 +132,7 @@ ServerUnaryReactor* LoanServiceImpl::DisburseLoan(CallbackServerContext* ctx,
   Submit(
       core_, r, *key, kDisburseLoan, api::ToCommand(*req), reply,
       [](const Ledger& l, const DisburseLoanCmd& c) { return ProductTarget(l, c.product); },
-      [](const Ledger& l, const DisburseLoanCmd& c, const OpResult& o,
-         v1::DisburseLoanReply* out) {
+      [](const Ledger& l, const DisburseLoanCmd& c, const OpResult& o, v1::DisburseLoanReply* out) {
         if (const LoanProduct* p = l.FindLoanProduct(c.product)) {
           const Currency* cur = l.FindCurrency(p->currency);
           out->set_currency_code(cur ? cur->code : "");
@@ -229,8 +227,7 @@ ServerUnaryReactor* LoanServiceImpl::ListLoans(CallbackServerContext* ctx,
   const v1::ListLoansRequest q = *req;
   core_.Query(
       r, *key, kListLoans, [bank = q.bank_id()](const Ledger&) { return BankTarget(BankId(bank)); },
-      [q, n = *size, after = *after, status = *status, reply,
-       core = &core_](const Ledger& l) {
+      [q, n = *size, after = *after, status = *status, reply, core = &core_](const Ledger& l) {
         const uint64_t now = core->now_ns();
         reply->set_as_of_ns(now);
         for (const Loan& loan : l.loans()) {

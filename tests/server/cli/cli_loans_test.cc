@@ -193,8 +193,8 @@ TEST_F(CliLoansTest, GroupLoanFromProductToPortfolio) {
   EXPECT_EQ(o.code, 64) << o.err;
   EXPECT_NE(o.err.find("exactly one of --member and --group"), std::string::npos) << o.err;
 
-  auto product = Json({"loans", "product", "create", "PALMAS", "Producao", "BRL", "--max",
-                       "600.00", "--rate-bp", "100", "--instalments", "4", "--period-days", "30"});
+  auto product = Json({"loans", "product", "create", "PALMAS", "Producao", "BRL", "--max", "600.00",
+                       "--rate-bp", "100", "--instalments", "4", "--period-days", "30"});
   EXPECT_EQ(Str(product, "reason"), "REASON_OK");
   EXPECT_EQ(Shown(product, "max principal"), "600.00 BRL");
   const std::string product_id = Shown(product, "product id");

@@ -21,7 +21,8 @@ using namespace ayni::test_support;
 class Loans {
  public:
   Loans(const std::string& addr, std::string token)
-      : stub(v1::LoanService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()))),
+      : stub(v1::LoanService::NewStub(
+            grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()))),
         token_(std::move(token)) {}
   std::unique_ptr<grpc::ClientContext> Ctx() const {
     auto c = std::make_unique<grpc::ClientContext>();
@@ -167,8 +168,7 @@ TEST_F(LoansTest, GroupLoanDisbursedRepaidListedInThePortfolioAndTheAuditThenWri
   ASSERT_TRUE(LOAN(L, ListLoanProducts, lp, products).ok());
   EXPECT_EQ(products.products_size(), 0);
 
-  const uint64_t group =
-      CreateGroup(L, net_.bank_a, {members_a_[0], members_a_[1], members_a_[2]});
+  const uint64_t group = CreateGroup(L, net_.bank_a, {members_a_[0], members_a_[1], members_a_[2]});
   ASSERT_NE(group, 0u);
 
   // Beyond the excess: coverage would break, nothing written.
@@ -348,8 +348,7 @@ TEST_F(LoansTest, MalformedRequestsNameTheFieldAndWriteNothing) {
   Loans& L = *loans_;
   Fund(net_.bank_a, 100000);
   const uint64_t product = CreateProduct(L, Product(net_.bank_a, national_, 50000));
-  const uint64_t group =
-      CreateGroup(L, net_.bank_a, {members_a_[0], members_a_[1], members_a_[2]});
+  const uint64_t group = CreateGroup(L, net_.bank_a, {members_a_[0], members_a_[1], members_a_[2]});
   v1::DisburseLoanReply d;
   ASSERT_TRUE(LOAN(L, DisburseLoan, Disburse(product, members_a_[3], 0, 10000), d).ok());
   ASSERT_EQ(d.reason(), v1::REASON_OK);
@@ -442,14 +441,16 @@ TEST_F(LoansTest, TellersLendOnlyForTheirBankAndAuditorsOnlyRead) {
   const int64_t transfers = Count("transfers");
 
   v1::DisburseLoanReply d;
-  const grpc::Status other = LOAN(teller_b, DisburseLoan, Disburse(product, members_a_[0], 0, 1000), d);
+  const grpc::Status other =
+      LOAN(teller_b, DisburseLoan, Disburse(product, members_a_[0], 0, 1000), d);
   EXPECT_EQ(other.error_code(), grpc::StatusCode::PERMISSION_DENIED) << other.error_message();
   const grpc::Status audit =
       LOAN(auditor_a, DisburseLoan, Disburse(product, members_a_[0], 0, 1000), d);
   EXPECT_EQ(audit.error_code(), grpc::StatusCode::PERMISSION_DENIED) << audit.error_message();
   v1::CreateLoanProductReply pr;
-  EXPECT_EQ(LOAN(teller_b, CreateLoanProduct, Product(net_.bank_a, national_, 100), pr).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      LOAN(teller_b, CreateLoanProduct, Product(net_.bank_a, national_, 100), pr).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Count("transfers"), transfers);
 
   // Teller A lends and takes a repayment for its own bank; teller B cannot see it.
