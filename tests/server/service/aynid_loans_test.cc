@@ -17,7 +17,7 @@ namespace {
 using namespace ayni;
 using namespace ayni::test_support;
 
-// A LoanService stub with its own key.
+// A LoanService client channel with its own key.
 class Loans {
  public:
   Loans(const std::string& addr, std::string token)
