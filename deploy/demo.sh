@@ -153,6 +153,18 @@ ayni --csv setoff show >&2
 step "Balances"
 ayni account list --bank PALMAS >&2
 ayni account list --bank SOL >&2
+step "Solidarity microcredit: a group of three at Banco Palmas borrows from the reserve's excess"
+dora=$(field "member id" member create PALMAS "Dora (costura)")
+producao=$(field "product id" loans product create PALMAS "Produção" BRL --max 500.00 \
+  --rate-bp 100 --instalments 4 --period-days 30)
+grupo=$(field "group id" loans group create PALMAS "Mulheres da feira" "$ana" "$caio" "$dora" \
+  --liable "$ana,$caio")
+emprestimo=$(field "loan id" loans disburse "$producao" 120.00 --group "$grupo" \
+  --memo "máquina de costura")
+step "The group repays its first instalment: interest 1.20, then principal 30.00"
+ayni loans repay "$emprestimo" 31.20 >&2
+ayni loans show "$emprestimo" >&2
+ayni loans portfolio --bank PALMAS >&2
 step "Reserve audit"
 ayni audit reserves >&2
 

@@ -211,6 +211,7 @@ int main(int argc, char** argv) {
   server::service::SetupServiceImpl setup_service(core);
   server::service::AuditServiceImpl audit_service(core);
   server::service::SetoffServiceImpl setoff_service(core);
+  server::service::LoanServiceImpl loan_service(core);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -223,6 +224,7 @@ int main(int argc, char** argv) {
   builder.RegisterService(&setup_service);
   builder.RegisterService(&audit_service);
   builder.RegisterService(&setoff_service);
+  builder.RegisterService(&loan_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     writer.Stop();

@@ -87,6 +87,21 @@ constexpr std::array kTable = {
     PolicyRow{"/ayni.v1.SetoffService/RunSetoff", kAdmin | kClearing, R::kDeploymentOnly, kWrites},
     PolicyRow{"/ayni.v1.SetoffService/GetSetoffRun", kAdmin | kAuditor | kClearing,
               R::kDeploymentOnly, kReads},
+    // ---- LoanService ----
+    PolicyRow{"/ayni.v1.LoanService/CreateLoanProduct", kAdmin | kTeller, R::kBankOfTarget,
+              kWrites},
+    PolicyRow{"/ayni.v1.LoanService/ListLoanProducts", kAdmin | kTeller | kAuditor, R::kReadOwnBank,
+              kReads},
+    PolicyRow{"/ayni.v1.LoanService/CreateSolidarityGroup", kAdmin | kTeller, R::kBankOfTarget,
+              kWrites},
+    PolicyRow{"/ayni.v1.LoanService/DisburseLoan", kAdmin | kTeller, R::kBankOfTarget, kWrites},
+    PolicyRow{"/ayni.v1.LoanService/RepayLoan", kAdmin | kTeller, R::kBankOfTarget, kWrites},
+    PolicyRow{"/ayni.v1.LoanService/WriteOffLoan", kAdmin, R::kBankOfTarget, kWrites},
+    PolicyRow{"/ayni.v1.LoanService/GetLoan", kAdmin | kTeller | kAuditor, R::kReadOwnBank, kReads},
+    PolicyRow{"/ayni.v1.LoanService/ListLoans", kAdmin | kTeller | kAuditor, R::kReadOwnBank,
+              kReads},
+    PolicyRow{"/ayni.v1.LoanService/GetPortfolio", kAdmin | kTeller | kAuditor, R::kReadOwnBank,
+              kReads},
 };
 
 // AUDITOR is read-only (SPEC §6): no row that changes state may allow it.

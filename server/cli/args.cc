@@ -1,5 +1,6 @@
 #include "server/cli/args.h"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <set>
@@ -212,6 +213,65 @@ const std::vector<Spec>& Specs() {
        {"--dry-run", "--mutual-credit"},
        "setoff run [--cutoff YYYY-MM-DD] [--currency CODE] [--dry-run] [--mutual-credit]"},
       {Verb::kSetoffShow, "setoff show", 0, 1, {}, {}, "setoff show [RUN_ID|RUN_NUMBER]"},
+      // ---- microcredit (loan_args.cc) ----
+      {Verb::kLoanProductCreate,
+       "loans product create",
+       3,
+       3,
+       {"--max", "--rate-bp", "--instalments", "--period-days", "--grace-days", "--request-id"},
+       {},
+       "loans product create BANK_CODE NAME CURRENCY_CODE --max AMOUNT --instalments N "
+       "--period-days N [--rate-bp N] [--grace-days N]"},
+      {Verb::kLoanProductList,
+       "loans product list",
+       0,
+       0,
+       {"--bank"},
+       {},
+       "loans product list [--bank CODE]"},
+      {Verb::kLoanGroupCreate,
+       "loans group create",
+       5,
+       12,
+       {"--liable", "--request-id"},
+       {},
+       "loans group create BANK_CODE NAME MEMBER_ID MEMBER_ID MEMBER_ID… --liable ID,ID…"},
+      {Verb::kLoanDisburse,
+       "loans disburse",
+       2,
+       2,
+       {"--member", "--group", "--account", "--memo", "--request-id"},
+       {},
+       "loans disburse PRODUCT_ID AMOUNT --member ID|--group ID [--account ID] [--memo M]"},
+      {Verb::kLoanRepay,
+       "loans repay",
+       2,
+       2,
+       {"--account", "--memo", "--request-id"},
+       {},
+       "loans repay LOAN_ID AMOUNT [--account ID] [--memo M]"},
+      {Verb::kLoanWriteOff,
+       "loans write-off",
+       1,
+       1,
+       {"--reason", "--request-id"},
+       {},
+       "loans write-off LOAN_ID --reason R"},
+      {Verb::kLoanShow, "loans show", 1, 1, {}, {}, "loans show LOAN_ID"},
+      {Verb::kLoanList,
+       "loans list",
+       0,
+       0,
+       {"--bank", "--member", "--group", "--status"},
+       {},
+       "loans list --bank CODE [--member ID] [--group ID] [--status active|repaid|written-off]"},
+      {Verb::kLoanPortfolio,
+       "loans portfolio",
+       0,
+       0,
+       {"--bank"},
+       {},
+       "loans portfolio [--bank CODE]"},
   };
   return specs;
 }
@@ -598,6 +658,16 @@ Status Fill(const Spec& spec, const std::vector<std::string>& pos,
       }
       return actor_reason();
     }
+    case Verb::kLoanProductCreate:
+    case Verb::kLoanProductList:
+    case Verb::kLoanGroupCreate:
+    case Verb::kLoanDisburse:
+    case Verb::kLoanRepay:
+    case Verb::kLoanWriteOff:
+    case Verb::kLoanShow:
+    case Verb::kLoanList:
+    case Verb::kLoanPortfolio:
+      return FillLoanCommand(spec.verb, spec.usage, pos, opts, c);
   }
   return Status::Ok();
 }
@@ -751,7 +821,7 @@ Result<Invocation> ParseArgs(const std::vector<std::string>& args, std::string_v
     const std::string& a = args[i];
     if (only_positionals || a.size() < 2 || a.compare(0, 2, "--") != 0) {
       positional.push_back(a);
-      if (positional.size() == 2) break;
+      if (positional.size() == 3) break;
       continue;
     }
     if (a == "--") {
@@ -768,10 +838,10 @@ Result<Invocation> ParseArgs(const std::vector<std::string>& args, std::string_v
     return inv;
   }
   for (const Spec& sp : Specs()) {
-    const size_t n = sp.words.find(' ') == std::string_view::npos ? 1 : 2;
+    const size_t n = 1 + static_cast<size_t>(std::count(sp.words.begin(), sp.words.end(), ' '));
     if (positional.size() < n) continue;
     std::string w = positional[0];
-    if (n == 2) w += " " + positional[1];
+    for (size_t k = 1; k < n; ++k) w += " " + positional[k];
     if (w == sp.words) {
       spec = &sp;
       words = n;
@@ -883,7 +953,9 @@ Result<Invocation> ParseArgs(const std::vector<std::string>& args, std::string_v
                        spec->verb == Verb::kAccountStatement ||
                        // CSV export of invoices and of a run's notices.
                        spec->verb == Verb::kInvoiceList || spec->verb == Verb::kSetoffRun ||
-                       spec->verb == Verb::kSetoffShow;
+                       spec->verb == Verb::kSetoffShow ||
+                       spec->verb == Verb::kLoanProductList || spec->verb == Verb::kLoanShow ||
+                       spec->verb == Verb::kLoanList || spec->verb == Verb::kLoanPortfolio;
   if (inv.global.format == OutputFormat::kCsv && !is_list) {
     return Usage("--csv is for list commands", spec->usage);
   }

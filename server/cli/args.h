@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "clearing/status.h"
+#include "server/cli/loan_args.h"
 
 namespace ayni::cli {
 
@@ -58,6 +59,16 @@ enum class Verb {
   kInvoiceList,
   kSetoffRun,
   kSetoffShow,
+  // Microcredit (server/cli/loans_cli.cc).
+  kLoanProductCreate,
+  kLoanProductList,
+  kLoanGroupCreate,
+  kLoanDisburse,
+  kLoanRepay,
+  kLoanWriteOff,
+  kLoanShow,
+  kLoanList,
+  kLoanPortfolio,
 };
 
 using RequestIdBytes = std::array<uint8_t, 16>;
@@ -100,6 +111,7 @@ struct Command {
   bool mutual_credit = false;                // setoff run --mutual-credit
   std::optional<RequestIdBytes> run_id;      // setoff show RUN_ID
   std::optional<uint64_t> run_number;        // setoff show NUMBER
+  LoanArgs loan;                             // the `loans …` commands' own arguments
 };
 
 // Where the output goes and whom to talk to.

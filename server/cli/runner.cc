@@ -22,6 +22,7 @@
 #include "server/api/signature.h"
 #include "server/cli/amount_text.h"
 #include "server/cli/dates.h"
+#include "server/cli/loans_cli.h"
 #include "server/cli/output.h"
 
 namespace ayni::cli {
@@ -945,15 +946,15 @@ int Runner::AuditReserves() {
   const int64_t scale = d.scale();
   const std::string& code = d.national_code();
   Table t({"BANK", "CURRENCY", "SUPPLY", "RESERVE", "RECEIVABLES", "PAYABLES", "LOANS", "ASSETS",
-           "REQUIRED", "MIN", "RATIO", "EXCESS", "CARD_FLOAT", "PAR30", "VERDICT"},
+           "REQUIRED", "MIN", "RATIO", "EXCESS", "CARD_FLOAT", "PAR30", "VERDICT", "SOCIAL_LOANS"},
           {false, false, true, true, true, true, true, true, true, true, true, true, true, true,
-           false});
+           false, true});
   auto currency_rows = [&](const v1::BankCoverage& cv) {
     for (const auto& cc : cv.currencies()) {
       t.AddRow({cv.bank_code(), cc.code(), FormatAmount(cc.supply_minor(), scale, ""), "", "", "",
                 "", "", FormatAmount(cc.required_minor(), scale, ""),
                 FormatBasisPoints(cc.coverage_min_bp()), "", "",
-                FormatAmount(cc.card_float_minor(), scale, ""), "", ""});
+                FormatAmount(cc.card_float_minor(), scale, ""), "", "", ""});
     }
   };
   std::vector<std::string> faults;
@@ -999,7 +1000,8 @@ int Runner::AuditReserves() {
               FormatAmount(cv.excess_minor(), scale, ""),
               FormatAmount(b.card_float_minor(), scale, ""),
               b.has_par30_bp() ? FormatBasisPoints(b.par30_bp()) : "-",
-              b.verdict() == v1::VERDICT_COVERED ? "COVERED" : "UNDER-COVERED"});
+              b.verdict() == v1::VERDICT_COVERED ? "COVERED" : "UNDER-COVERED",
+              FormatAmount(b.social_loans_outstanding_minor(), scale, "")});
     currency_rows(cv);
     if (b.verdict() != v1::VERDICT_COVERED) {
       faults.push_back(cv.bank_code() + " under-covered" +
@@ -1558,6 +1560,16 @@ int Runner::Run() {
       return SetoffRun();
     case Verb::kSetoffShow:
       return SetoffShow();
+    case Verb::kLoanProductCreate:
+    case Verb::kLoanProductList:
+    case Verb::kLoanGroupCreate:
+    case Verb::kLoanDisburse:
+    case Verb::kLoanRepay:
+    case Verb::kLoanWriteOff:
+    case Verb::kLoanShow:
+    case Verb::kLoanList:
+    case Verb::kLoanPortfolio:
+      return RunLoanCommand(c_, ctx_);
   }
   return Fail(kExitUsage, "unknown command");
 }

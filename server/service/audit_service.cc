@@ -9,7 +9,9 @@
 #include "clearing/invariants.h"
 #include "clearing/journal.h"
 #include "clearing/journal_reader.h"
+#include "clearing/portfolio.h"
 #include "server/api/convert.h"
+#include "server/api/loan_convert.h"
 #include "server/service/services.h"
 
 namespace ayni::server::service {
@@ -28,6 +30,23 @@ int64_t NationalScale(const Ledger& l, const Bank& b) {
   const Account* reserve = l.FindAccount(b.reserve);
   const Currency* c = reserve ? l.FindCurrency(reserve->currency) : nullptr;
   return c ? c->scale : 100;
+}
+
+// The loan book beside the reserve (issue 7): PAR30 at `now_ns` once the bank has lent,
+// and the outstanding principal of loans in its own currencies. Guaranteed currencies
+// trade 1:1 at the national scale and each outstanding principal is ≤ its minted supply;
+// a sum beyond int64 is left unset rather than wrapped.
+void FillLoanBook(const Ledger& l, const Bank& b, uint64_t now_ns, v1::BankAudit* out) {
+  const bool lent = std::any_of(l.loans().begin(), l.loans().end(),
+                                [&](const Loan& loan) { return loan.bank == b.id; });
+  if (!lent) return;
+  const LoanPortfolio p = PortfolioOf(l, b.id, now_ns);
+  out->set_par30_bp(p.par30_bp);
+  Int128 social = 0;
+  for (const PortfolioCurrencyRow& row : p.currencies) {
+    if (row.currency != l.national()) social += row.outstanding;
+  }
+  if (const auto v = api::MinorOf(social)) out->set_social_loans_outstanding_minor(*v);
 }
 
 void FillBankAudit(const Ledger& l, const Bank& b, v1::BankAudit* out) {
@@ -251,6 +270,7 @@ ServerUnaryReactor* AuditServiceImpl::ReserveAudit(CallbackServerContext* ctx,
           if (bank.value() != 0 && b.id != bank) continue;
           v1::BankAudit* a = report.add_banks();
           FillBankAudit(l, b, a);
+          FillLoanBook(l, b, now, a);
           covered = covered && a->verdict() == v1::VERDICT_COVERED;
         }
         report.set_verdict(covered ? v1::VERDICT_COVERED : v1::VERDICT_UNDER_COVERED);

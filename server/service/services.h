@@ -9,6 +9,7 @@
 #include "ayni/v1/audit.grpc.pb.h"
 #include "ayni/v1/clearing.grpc.pb.h"
 #include "ayni/v1/ledger.grpc.pb.h"
+#include "ayni/v1/loans.grpc.pb.h"
 #include "ayni/v1/reserves.grpc.pb.h"
 #include "ayni/v1/setup.grpc.pb.h"
 #include "server/service/core.h"
@@ -123,6 +124,35 @@ class AuditServiceImpl final : public v1::AuditService::CallbackService {
   ServerUnaryReactor* VerifyJournal(CallbackServerContext* ctx,
                                     const v1::VerifyJournalRequest* req,
                                     v1::VerifyJournalReply* reply) override;
+
+ private:
+  const Core& core_;
+};
+
+class LoanServiceImpl final : public v1::LoanService::CallbackService {
+ public:
+  explicit LoanServiceImpl(const Core& core) : core_(core) {}
+  ServerUnaryReactor* CreateLoanProduct(CallbackServerContext* ctx,
+                                        const v1::CreateLoanProductRequest* req,
+                                        v1::CreateLoanProductReply* reply) override;
+  ServerUnaryReactor* ListLoanProducts(CallbackServerContext* ctx,
+                                       const v1::ListLoanProductsRequest* req,
+                                       v1::ListLoanProductsReply* reply) override;
+  ServerUnaryReactor* CreateSolidarityGroup(CallbackServerContext* ctx,
+                                            const v1::CreateSolidarityGroupRequest* req,
+                                            v1::CreateSolidarityGroupReply* reply) override;
+  ServerUnaryReactor* DisburseLoan(CallbackServerContext* ctx, const v1::DisburseLoanRequest* req,
+                                   v1::DisburseLoanReply* reply) override;
+  ServerUnaryReactor* RepayLoan(CallbackServerContext* ctx, const v1::RepayLoanRequest* req,
+                                v1::RepayLoanReply* reply) override;
+  ServerUnaryReactor* WriteOffLoan(CallbackServerContext* ctx, const v1::WriteOffLoanRequest* req,
+                                   v1::WriteOffLoanReply* reply) override;
+  ServerUnaryReactor* GetLoan(CallbackServerContext* ctx, const v1::GetLoanRequest* req,
+                              v1::GetLoanReply* reply) override;
+  ServerUnaryReactor* ListLoans(CallbackServerContext* ctx, const v1::ListLoansRequest* req,
+                                v1::ListLoansReply* reply) override;
+  ServerUnaryReactor* GetPortfolio(CallbackServerContext* ctx, const v1::GetPortfolioRequest* req,
+                                   v1::GetPortfolioReply* reply) override;
 
  private:
   const Core& core_;

@@ -43,6 +43,11 @@ struct Apply {
   void operator()(const ConfirmInvoiceCmd& c) { out.result = l.ConfirmInvoice(c); }
   void operator()(const DisputeInvoiceCmd& c) { out.result = l.DisputeInvoice(c); }
   void operator()(const RunSetoffCmd& c) { out.result = l.RunSetoff(c, &out.setoff); }
+  void operator()(const CreateLoanProductCmd& c) { out.result = l.CreateLoanProduct(c); }
+  void operator()(const CreateSolidarityGroupCmd& c) { out.result = l.CreateSolidarityGroup(c); }
+  void operator()(const DisburseLoanCmd& c) { out.result = l.DisburseLoan(c); }
+  void operator()(const RepayLoanCmd& c) { out.result = l.RepayLoan(c); }
+  void operator()(const WriteOffLoanCmd& c) { out.result = l.WriteOffLoan(c); }
 };
 
 struct RequestOfVisitor {

@@ -70,7 +70,10 @@ using Command = std::variant<InitDeploymentCmd, CreateBankCmd, CreateCurrencyCmd
                              SetAccountLimitsCmd, RunCycleCmd,
                              // Invoices and set-off (clearing/invoices.h).
                              RegisterInvoiceCmd, ConfirmInvoiceCmd, DisputeInvoiceCmd,
-                             RunSetoffCmd>;
+                             RunSetoffCmd,
+                             // Microcredit (clearing/loans.h).
+                             CreateLoanProductCmd, CreateSolidarityGroupCmd, DisburseLoanCmd,
+                             RepayLoanCmd, WriteOffLoanCmd>;
 
 const RequestId& RequestOf(const Command& c);
 

@@ -11,6 +11,7 @@
 #include "ayni/v1/audit.pb.h"
 #include "ayni/v1/clearing.pb.h"
 #include "ayni/v1/ledger.pb.h"
+#include "ayni/v1/loans.pb.h"
 #include "ayni/v1/reserves.pb.h"
 #include "ayni/v1/setoff.pb.h"
 #include "ayni/v1/setup.pb.h"
@@ -20,6 +21,7 @@ namespace ayni::auth::testing {
 inline constexpr const char* kAyniServices[] = {
     "ayni.v1.SetupService",    "ayni.v1.LedgerService", "ayni.v1.ReservesService",
     "ayni.v1.ClearingService", "ayni.v1.AuditService",  "ayni.v1.SetoffService",
+    "ayni.v1.LoanService",
 };
 
 struct ProtoMethod {
@@ -36,6 +38,7 @@ inline std::vector<ProtoMethod> AyniMethods() {
   (void)ayni::v1::RunInterbankCycleRequest::descriptor();
   (void)ayni::v1::ReserveAuditRequest::descriptor();
   (void)ayni::v1::RunSetoffRequest::descriptor();
+  (void)ayni::v1::GetLoanRequest::descriptor();
   const google::protobuf::DescriptorPool* pool = google::protobuf::DescriptorPool::generated_pool();
   std::vector<ProtoMethod> out;
   for (const char* name : kAyniServices) {
