@@ -138,8 +138,8 @@ class Client {
   std::string token_;
 };
 
-#define RPC(client, stub, method, req, reply) \
-  (client).stub->method((client).Ctx().get(), (req), &(reply))
+#define RPC(client, service, method, req, reply) \
+  (client).service->method((client).Ctx().get(), (req), &(reply))
 
 class AynidFixture : public ::testing::Test {
  protected:

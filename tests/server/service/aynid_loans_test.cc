@@ -21,7 +21,7 @@ using namespace ayni::test_support;
 class Loans {
  public:
   Loans(const std::string& addr, std::string token)
-      : stub(v1::LoanService::NewStub(
+      : service(v1::LoanService::NewStub(
             grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()))),
         token_(std::move(token)) {}
   std::unique_ptr<grpc::ClientContext> Ctx() const {
@@ -30,13 +30,13 @@ class Loans {
     c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     return c;
   }
-  std::unique_ptr<v1::LoanService::Stub> stub;
+  std::unique_ptr<v1::LoanService::Stub> service;
 
  private:
   std::string token_;
 };
 
-#define LOAN(loans, method, req, reply) (loans).stub->method((loans).Ctx().get(), (req), &(reply))
+#define LOAN(loans, method, req, reply) (loans).service->method((loans).Ctx().get(), (req), &(reply))
 
 class LoansTest : public AynidFixture {
  protected:

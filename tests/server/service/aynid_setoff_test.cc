@@ -19,10 +19,10 @@ using namespace ayni::test_support;
 
 constexpr int64_t kDay = 20000;
 
-// A SetoffService stub with its own key.
+// A SetoffService client with its own key.
 struct Setoff {
   Setoff(const std::string& addr, std::string token) : token_(std::move(token)) {
-    stub =
+    service =
         v1::SetoffService::NewStub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
   }
   std::unique_ptr<grpc::ClientContext> Ctx() const {
@@ -41,13 +41,13 @@ struct Setoff {
     q.set_amount_minor(amount);
     q.set_due_day(kDay);
     q.set_reference(reference);
-    return stub->RegisterInvoice(Ctx().get(), q, rep);
+    return service->RegisterInvoice(Ctx().get(), q, rep);
   }
   grpc::Status Confirm(const std::string& invoice, v1::ConfirmInvoiceReply* rep) {
     v1::ConfirmInvoiceRequest q;
     q.set_request_id(NewId());
     q.set_invoice_id(invoice);
-    return stub->ConfirmInvoice(Ctx().get(), q, rep);
+    return service->ConfirmInvoice(Ctx().get(), q, rep);
   }
   grpc::Status Dispute(const std::string& invoice, const std::string& reason,
                        v1::DisputeInvoiceReply* rep) {
@@ -55,7 +55,7 @@ struct Setoff {
     q.set_request_id(NewId());
     q.set_invoice_id(invoice);
     q.set_reason(reason);
-    return stub->DisputeInvoice(Ctx().get(), q, rep);
+    return service->DisputeInvoice(Ctx().get(), q, rep);
   }
   grpc::Status List(uint64_t member, v1::ListInvoicesReply* rep, bool open_only = false,
                     uint32_t page_size = 0, const std::string& token = "") {
@@ -64,16 +64,16 @@ struct Setoff {
     q.set_open_only(open_only);
     q.set_page_size(page_size);
     q.set_page_token(token);
-    return stub->ListInvoices(Ctx().get(), q, rep);
+    return service->ListInvoices(Ctx().get(), q, rep);
   }
   grpc::Status Run(const std::string& run_id, bool dry, v1::RunSetoffReply* rep) {
     v1::RunSetoffRequest q;
     q.set_request_id(run_id);
     q.set_cutoff_day(kDay);
     q.set_dry_run(dry);
-    return stub->RunSetoff(Ctx().get(), q, rep);
+    return service->RunSetoff(Ctx().get(), q, rep);
   }
-  std::unique_ptr<v1::SetoffService::Stub> stub;
+  std::unique_ptr<v1::SetoffService::Stub> service;
 
  private:
   std::string token_;
@@ -229,7 +229,7 @@ TEST_F(SetoffTest, InvoicesRolesRefusalsAndARunThatSurvivesARestart) {
   v1::GetSetoffRunRequest latest;
   latest.set_latest(true);
   v1::GetSetoffRunReply got;
-  s = clearing.stub->GetSetoffRun(clearing.Ctx().get(), latest, &got);
+  s = clearing.service->GetSetoffRun(clearing.Ctx().get(), latest, &got);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
 
   AYNI_EXPECT_OK(clearing.Run(run_id, false, &run));
@@ -266,7 +266,7 @@ TEST_F(SetoffTest, InvoicesRolesRefusalsAndARunThatSurvivesARestart) {
   Setoff auditor2(addr_, ReadKey());
   v1::GetSetoffRunRequest by_id;
   by_id.set_run_id(run_id);
-  AYNI_EXPECT_OK(auditor2.stub->GetSetoffRun(auditor2.Ctx().get(), by_id, &got));
+  AYNI_EXPECT_OK(auditor2.service->GetSetoffRun(auditor2.Ctx().get(), by_id, &got));
   EXPECT_EQ(got.report().number(), 1u);
   ASSERT_EQ(got.report().notices_size(), 3);
   ASSERT_NE(NoticeOf(got.report(), i1b), nullptr);

@@ -330,14 +330,14 @@ TEST_F(AynidTest, HealthCheckServesWithoutAKey) {
   Aynid server(dsn_, key_file_);
   const std::string addr = server.WaitListening();
   ASSERT_FALSE(addr.empty());
-  grpc::GenericStub stub(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
+  grpc::GenericStub service(grpc::CreateChannel(addr, grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   grpc::Slice empty("", 0);  // an empty message (a ByteBuffer without slices is invalid)
   grpc::ByteBuffer request(&empty, 1);
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
-  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+  service.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
                  [&done](grpc::Status s) { done.set_value(std::move(s)); });
   const grpc::Status s = done.get_future().get();
   ASSERT_TRUE(s.ok()) << s.error_message();
