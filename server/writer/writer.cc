@@ -64,6 +64,12 @@ Status ResourceExhausted(std::string m) {
   return Status(StatusCode::kResourceExhausted, std::move(m));
 }
 
+Status Unreachable() {
+  return Status::Unavailable(
+      "the database is not answering (the writer is resolving whether its last COMMIT took "
+      "effect); nothing of this request was applied: retry");
+}
+
 }  // namespace
 
 const RequestId& RequestOf(const Command& c) { return std::visit(RequestOfVisitor{}, c); }
@@ -147,6 +153,9 @@ void Writer::Submit(std::vector<Command> commands, SubmitCallback done, Precheck
       ++stats_.refused_stopped;
       refusal = Status::Unavailable(health_.ok() ? "writer not running"
                                                  : "writer stopped: " + health_.message());
+    } else if (store_unreachable_) {
+      ++stats_.refused_unreachable;
+      refusal = Unreachable();
     } else if (queued_commands_ > 0 && queued_commands_ + n > options_.queue_commands_max) {
       // An empty queue always takes one submission, so a lowered bound never starves one.
       ++stats_.refused_queue_full;
@@ -169,6 +178,10 @@ Status Writer::Read(ReadFn fn) {
     std::lock_guard lk(mu_);
     if (!running_) return Status::Unavailable("writer not running");
     if (!health_.ok()) return Status::Unavailable("writer stopped: " + health_.message());
+    if (store_unreachable_) {
+      ++stats_.refused_unreachable;
+      return Unreachable();
+    }
     if (reads_.size() >= options_.queue_reads_max) {
       return ResourceExhausted("too many reads waiting for the writer");
     }
@@ -367,6 +380,10 @@ void Writer::WriteBatch(std::vector<Pending>& batch) {
         ++stats_.batches_unknown;
       }
       resolution = Resolve(sealed);
+      {
+        std::lock_guard lk(mu_);
+        store_unreachable_ = false;
+      }
       break;
     }
   }
@@ -456,6 +473,18 @@ Writer::Resolution Writer::Resolve(const SealedBatch& batch) {
       }
       return Resolution::kDiverged;
     }
+    // The database does not answer: what waits behind this batch was never applied, so
+    // it is answered UNAVAILABLE now (a retry is safe) instead of waiting out the outage;
+    // new work is refused at the door until the outcome is known.
+    std::deque<Pending> refused;
+    {
+      std::lock_guard lk(mu_);
+      store_unreachable_ = true;
+      refused.swap(queue_);
+      queued_commands_ = 0;
+      stats_.refused_unreachable += refused.size();
+    }
+    for (Pending& p : refused) Deliver(p.done, Failed(p.commands.size(), Unreachable()));
     std::unique_lock lk(mu_);
     if (stop_) return Resolution::kGaveUp;
     // Woken early by Stop(): one more attempt, then give up.

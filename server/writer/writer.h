@@ -131,6 +131,9 @@ struct WriterStats {
   uint64_t refused_queue_full = 0;   // submissions answered RESOURCE_EXHAUSTED
   uint64_t refused_too_large = 0;    // submissions answered INVALID_ARGUMENT
   uint64_t refused_stopped = 0;      // submissions answered UNAVAILABLE without a batch
+  // Submissions and reads answered UNAVAILABLE because the database did not answer while
+  // the outcome of a COMMIT was being resolved (none of them was applied).
+  uint64_t refused_unreachable = 0;
   uint64_t callback_exceptions = 0;  // a callback or read function threw (swallowed)
   // Where committed batches spend the writer's time (steady clock, cumulative): applying
   // and sealing in memory, Store::Append (the database transaction, COMMIT included), and
@@ -205,6 +208,9 @@ class Writer {
   size_t queued_commands_ = 0;  // guarded by mu_
   std::deque<ReadFn> reads_;    // guarded by mu_
   bool running_ = false;        // guarded by mu_: Submit/Read accepted
+  // The database did not answer the last attempt to resolve an unknown COMMIT outcome:
+  // new work is refused at the door, and queued work answered, UNAVAILABLE (guarded by mu_).
+  bool store_unreachable_ = false;
   bool stop_ = false;           // guarded by mu_
   Status health_;               // guarded by mu_
   WriterStats stats_;           // guarded by mu_

@@ -468,6 +468,37 @@ TEST_F(WriterTest, UnknownIsResolvedAfterLastSequenceFails) {
   ExpectClean();
 }
 
+// The database does not answer while an unknown COMMIT outcome is resolved: work behind
+// that batch is answered UNAVAILABLE at once (nothing of it applied), not held for the
+// whole outage; once the database answers, the batch resolves and work flows again.
+TEST_F(WriterTest, WhileTheDatabaseIsUnreachableNewWorkIsAnsweredUnavailable) {
+  WriterOptions options;
+  options.resolve_backoff_initial_ms = 1;
+  options.resolve_backoff_max_ms = 2;
+  StartWriter(std::move(options));
+  const Snapshot before = Snap();
+  store->Script({FakeStore::Mode::kUnknownCommitted});
+  store->FailLastSequence(200);
+  Inbox inbox;
+  const size_t first = inbox.Send(*writer, {Pay(Next(), net.ana_palma, net.caio_palma, 7)});
+  while (store->last_sequence_calls() < 2) std::this_thread::yield();
+  const size_t refused = inbox.Send(*writer, {Pay(Next(), net.ana_palma, net.caio_palma, 1)});
+  inbox.WaitFor(1);  // at once, while the first still waits for the database
+  EXPECT_EQ(inbox.Get(first).calls, 0);
+  ExpectAllStatus(inbox.Get(refused).results, StatusCode::kUnavailable);
+  EXPECT_NE(inbox.Get(refused).results[0].status.message().find("nothing of this request"),
+            std::string::npos);
+  EXPECT_EQ(writer->Read([](const Ledger&) {}).code(), StatusCode::kUnavailable);
+  EXPECT_GE(writer->stats().refused_unreachable, 2u);
+  inbox.WaitFor(2);
+  // The unknown batch did commit: its submitter hears so once the database answers.
+  ExpectAll(inbox.Get(first).results, Outcome::kOk);
+  ExpectAll(writer->SubmitAndWait({Pay(Next(), net.caio_palma, net.ana_palma, 1)}), Outcome::kOk);
+  EXPECT_EQ(store->append_calls(), 2);
+  EXPECT_NE(Snap().sequence, before.sequence);
+  ExpectClean();
+}
+
 TEST_F(WriterTest, WhileResolvingSubmissionsQueueUpToTheBound) {
   WriterOptions options;
   options.queue_commands_max = 4;
