@@ -11,12 +11,9 @@
 
 namespace ayni::cardio {
 
-struct CardTag {};
-struct TerminalTag {};
-struct LoadTag {};
-using CardId = WideId<CardTag>;          // chosen by the issuing bank
-using TerminalId = WideId<TerminalTag>;  // a kiosk, as registered at the bank
-using LoadId = WideId<LoadTag>;          // one load authorisation (the bank's idempotency key)
+using ayni::CardId;  // clearing/ids.h: the ledger keeps cards too
+using ayni::LoadId;
+using ayni::TerminalId;
 using Nonce = std::array<uint8_t, 16>;   // terminal nonce; also the load challenge
 
 // Proprietary AID: RID F0 (unregistered, ISO 7816-5 "proprietary") ‖ "AYNIPURSE".

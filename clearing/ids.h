@@ -1,7 +1,7 @@
 // Strong id types, so that swapped arguments do not compile.
 //
 // Dense ids (banks, currencies, circles, members, accounts, loan products, solidarity
-// groups, loans) are assigned by the ledger,
+// groups, loans, kiosks) are assigned by the ledger,
 // starting at 1; 0 means "none". Request and transfer ids are 128-bit: request ids are
 // chosen by clients (the idempotency key), transfer ids are derived from them (hash.h).
 // Value types; thread-compatible.
@@ -40,6 +40,7 @@ struct AccountTag {};
 struct LoanProductTag {};
 struct SolidarityGroupTag {};
 struct LoanTag {};
+struct KioskTag {};
 
 using BankId = DenseId<BankTag>;
 using CurrencyId = DenseId<CurrencyTag>;
@@ -49,6 +50,7 @@ using AccountId = DenseId<AccountTag>;
 using LoanProductId = DenseId<LoanProductTag>;
 using SolidarityGroupId = DenseId<SolidarityGroupTag>;
 using LoanId = DenseId<LoanTag>;
+using KioskId = DenseId<KioskTag>;  // a registered kiosk (API keys of role KIOSK scope it)
 
 // 128-bit identifier, stored as 16 big-endian bytes so that its text form and its byte
 // order agree.
@@ -120,6 +122,13 @@ using TransferId = WideId<TransferTag>;
 // Invoices are registered by member enterprises under an id of their choosing (idempotent
 // by id, like requests).
 using InvoiceId = WideId<InvoiceTag>;
+// Cards and kiosks (SPEC §5; card formats in cardio/, docs/card-protocol.md).
+struct CardTag {};
+struct TerminalTag {};
+struct LoadTag {};
+using CardId = WideId<CardTag>;          // chosen by the issuing bank
+using TerminalId = WideId<TerminalTag>;  // a kiosk's id as written into card records
+using LoadId = WideId<LoadTag>;          // one load authorisation (the bank's idempotency key)
 
 }  // namespace ayni
 

@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "clearing/cards.h"
 #include "clearing/hash.h"
 #include "clearing/invoices.h"
 #include "clearing/journal.h"
@@ -321,6 +322,16 @@ class Ledger {
   // The same run computed on the current state, written nowhere; needs no batch. The
   // request id is not looked up (a dry run is not a request).
   OpResult DryRunSetoff(const RunSetoffCmd& c, SetoffRun* report) const;
+  // Cards and kiosks (cards.h; bodies in cards.cc). Results: id = the kiosk id, the
+  // card's account, the load's posting count; legs as usual.
+  OpResult RegisterKiosk(const RegisterKioskCmd& c);
+  OpResult RegisterCard(const RegisterCardCmd& c);
+  OpResult AuthorizeCardLoad(const AuthorizeCardLoadCmd& c);
+  OpResult BlockCard(const BlockCardCmd& c);
+  // Refused as a whole only for an unknown kiosk or more than kOfflineBatchMax receipts;
+  // otherwise kOk with one result per receipt in `report` (required), and every posting
+  // in one linked group.
+  OpResult SettleOffline(const SettleOfflineCmd& c, SettleOfflineReport* report);
 
   // A hint, no effect on state: a writer that holds a queue of commands calls this a few
   // commands ahead so that the idempotency lookup does not wait on memory.
@@ -357,6 +368,14 @@ class Ledger {
   std::span<const InvoiceRecord> invoices() const { return invoices_.invoices; }
   const std::vector<SetoffRun>& setoff_runs() const { return invoices_.runs; }
   const SetoffRun* FindSetoffRun(const RequestId& run) const;  // committed runs only
+  const KioskRecord* FindKiosk(KioskId id) const;
+  const KioskRecord* FindKioskByTerminal(const TerminalId& terminal) const;
+  const CardRecord* FindCard(const CardId& id) const;
+  const CardLoadRecord* FindCardLoad(const LoadId& id) const;
+  std::span<const KioskRecord> kiosks() const;
+  std::span<const CardRecord> cards() const;          // in registration order
+  std::span<const CardLoadRecord> card_loads() const;  // in authorisation order
+  std::span<const CardId> deny_list() const;           // blocked cards, in blocking order
   Amount Supply(CurrencyId guaranteed) const;  // −balance(ISSUANCE)
   Coverage CoverageOf(BankId bank) const;
   bool IsCircleMember(CircleId circle, MemberId member) const;

@@ -55,6 +55,7 @@ const char* TransferCodeName(TransferCode c) {
     case TransferCode::kSettlement: return "SETTLEMENT";
     case TransferCode::kLoanInterest: return "LOAN_INTEREST";
     case TransferCode::kLoanWriteOff: return "LOAN_WRITE_OFF";
+    case TransferCode::kCardReturn: return "CARD_RETURN";
   }
   return "UNKNOWN";
 }

@@ -52,6 +52,7 @@ enum class TransferCode : uint16_t {
   kSettlement = 12,    // clearing cycle: RESERVE → RESERVE and DUE reversals
   kLoanInterest = 13,  // interest on a loan: VAULT → FEES, or burn and RESERVE → FEES
   kLoanWriteOff = 14,  // LOANS → WRITE_OFF
+  kCardReturn = 15,    // CARD_FLOAT → member: a load the card never applied (cards.h)
 };
 
 const char* CurrencyKindName(CurrencyKind k);

@@ -73,6 +73,13 @@ constexpr Entry kEntries[] = {
     {Outcome::kSelfInvoice, "self_invoice"},
     {Outcome::kInvalidDueDate, "invalid_due_date"},
     {Outcome::kInvalidReference, "invalid_reference"},
+    {Outcome::kKioskNotFound, "kiosk_not_found"},
+    {Outcome::kCardNotFound, "card_not_found"},
+    {Outcome::kKioskExists, "kiosk_exists"},
+    {Outcome::kCardExists, "card_exists"},
+    {Outcome::kCardBlocked, "card_blocked"},
+    {Outcome::kLoadAboveLimit, "load_above_limit"},
+    {Outcome::kInvalidCardTerms, "invalid_card_terms"},
 };
 
 }  // namespace
@@ -96,7 +103,7 @@ const Outcome* AllOutcomes(int* count) {
 
 bool IsInvalidInput(Outcome o) {
   const auto n = static_cast<uint16_t>(o);
-  return (n >= 10 && n < 30) || (n >= 150 && n < 160) || o == Outcome::kInvalidTerms ||
+  return (n >= 10 && n < 30) || (n >= 150 && n < 160) || (n >= 170 && n < 180) || o == Outcome::kInvalidTerms ||
          o == Outcome::kInvalidGroup;
 }
 

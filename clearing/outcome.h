@@ -89,6 +89,15 @@ enum class Outcome : uint16_t {
   kSelfInvoice = 150,        // debtor and creditor are the same member
   kInvalidDueDate = 151,     // a day outside 0 … kUnixDayMax
   kInvalidReference = 152,   // too long, not UTF-8, or control characters
+  // Cards and kiosks (clearing/cards.h).
+  kKioskNotFound = 160,
+  kCardNotFound = 161,
+  kKioskExists = 162,   // the terminal id or the public key is registered already
+  kCardExists = 163,    // the card id or the public key is registered already
+  kCardBlocked = 164,   // a blocked card takes no more loads
+  kLoadAboveLimit = 165,  // amount above balance_max, or caps above the certificate's
+  // Malformed card input (IsInvalidInput).
+  kInvalidCardTerms = 170,  // limits, expiry, or a zero card, terminal or key
 };
 
 // Stable snake-case name ("insufficient_funds"), for logs, CLI and reports.
@@ -96,7 +105,7 @@ const char* OutcomeName(Outcome outcome);
 // Every defined outcome, in numeric order: lets tests and the proto mirror walk them all.
 const Outcome* AllOutcomes(int* count);
 // True for outcomes that mean the request itself was malformed (INVALID_ARGUMENT): 10–29,
-// kInvalidTerms and kInvalidGroup.
+// 150–159, 170–179, kInvalidTerms and kInvalidGroup.
 bool IsInvalidInput(Outcome outcome);
 // True for kOk and kExists: the request's effects are (now or already) committed.
 inline bool IsCommitted(Outcome o) { return o == Outcome::kOk || o == Outcome::kExists; }
