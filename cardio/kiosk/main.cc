@@ -44,7 +44,8 @@ constexpr const char* kUsage =
     "  load AMOUNT [--offline-cap AMOUNT] [--offline-count N]\n"
     "                                      an online load (card-signed request)\n"
     "  sync                                upload receipts, fetch the deny-list\n"
-    "  status                              queue, deny-list age, policy verdict\n"
+    "  status                              queue, deny-list age, policy verdict (exit 2\n"
+    "                                      when offline sales are refused)\n"
     "  recover                             settle an interrupted payment or load\n"
     "  issue --account N --payment-max A --offline-max A --offline-count-max N\n"
     "        --balance-max A --expiry YYYY-MM-DD|UNIX_S [--card-id HEX]\n"
@@ -136,7 +137,7 @@ class Printer {
   Printer(std::string command, bool json) : command_(std::move(command)), json_(json) {}
 
   int Usage(const std::string& message) {
-    return Error(kExitUsage, message + "\n(ayni-kiosk --help shows every command)");
+    return Error(kExitUsage, json_ ? message : message + "\n(ayni-kiosk --help shows every command)");
   }
   int Error(int code, const std::string& message) {
     if (json_) {
