@@ -212,13 +212,15 @@ ayni::Status Kiosk::ResolvePending(PurseClient& card, const CardData& data, uint
       if (ayni::Status st =
               CheckRecordAgainstCertificate(*last->value, data.certificate->certificate);
           !st.ok()) {
-        return ayni::Status::DataLoss("the card's record for the pending " + label +
-                                      " does not verify: " + st.message());
+        out->notes.push_back("the card's record for the interrupted " + label +
+                             " does not verify (" + st.message() + "): NOT accepted");
+      } else {
+        Result<bool> added = log_.Add(*last->value, now_s);
+        if (!added.ok()) return added.status();
+        out->notes.push_back("recovered: the interrupted " + label +
+                             " went through (card counter " + std::to_string(p.expected_counter) +
+                             "); receipt stored");
       }
-      Result<bool> added = log_.Add(*last->value, now_s);
-      if (!added.ok()) return added.status();
-      out->notes.push_back("recovered: the interrupted " + label + " went through (card counter " +
-                           std::to_string(p.expected_counter) + "); receipt stored");
     } else if (!last->ok() || last->value->record.counter < p.expected_counter ||
                last->value->record.counter == p.expected_counter) {
       out->notes.push_back("recovered: the interrupted " + label +
@@ -316,15 +318,13 @@ Result<Outcome> Kiosk::Pay(PurseClient& card, Amount amount, uint64_t now_s) {
     return out;
   }
   const SignedRecord& record = *debit->value;
-  if (ayni::Status st = CheckRecordAgainstCertificate(record, cert); !st.ok()) {
+  ayni::Status verified = CheckRecordAgainstCertificate(record, cert);
+  if (verified.ok()) verified = CheckDebitMatches(record, p, *quote->value);
+  if (!verified.ok()) {
+    // A record the bank would not settle: the sale is not made, whatever the card did.
+    if (ayni::Status st = DropPending(pending); !st.ok()) return st;
     return ayni::Status::DataLoss("the card's debit record does not verify (NOT paid): " +
-                                  st.message());
-  }
-  if (ayni::Status st = CheckDebitMatches(record, p, *quote->value); !st.ok()) {
-    return ayni::Status::DataLoss(
-        "the card's debit record does not match the purchase (NOT "
-        "paid): " +
-        st.message());
+                                  verified.message());
   }
   Result<bool> added = log_.Add(record, now_s);
   if (!added.ok()) return added.status();
@@ -382,6 +382,11 @@ Result<Outcome> Kiosk::Load(PurseClient& card, CardServer& server, Amount amount
   if (!*data) return out;
   const CardData& cd = **data;
   if (ayni::Status st = ResolvePending(card, cd, now_s, &out); !st.ok()) return st;
+  // Online anyway: a desk or kiosk that does not know the card's bank yet asks for the
+  // banks' keys (and the deny-list) first.
+  if (!BankKeyFor(*cd.certificate)) {
+    if (ayni::Status st = RefreshDenyList(server, now_s); !st.ok()) return st;
+  }
   if (ayni::Status st = CheckCardTrust(cd, now_s); !st.ok()) {
     out.refused = true;
     out.message = st.message();
@@ -464,6 +469,20 @@ Result<Outcome> Kiosk::Load(PurseClient& card, CardServer& server, Amount amount
   return out;
 }
 
+ayni::Status Kiosk::RefreshDenyList(CardServer& server, uint64_t now_s) {
+  Result<DenyList> deny = server.GetDenyList();
+  if (!deny.ok()) return deny.status();
+  if (deny->blocked_cards.size() > kDenyListMax || deny->bank_keys.size() > kBankKeysMax) {
+    return ayni::Status::DataLoss("GetDenyList: larger than this kiosk keeps");
+  }
+  DenyList& d = deny.value();
+  state_.blocked_cards = std::move(d.blocked_cards);
+  state_.bank_keys = std::move(d.bank_keys);
+  state_.deny_list_server_ns = d.server_ns;
+  state_.deny_list_fetched_s = now_s;
+  return Save();
+}
+
 Result<Outcome> Kiosk::Sync(CardServer& server, uint64_t now_s) {
   Outcome out;
   const std::vector<const Receipt*> unsent = log_.Unsent();
@@ -525,20 +544,11 @@ Result<Outcome> Kiosk::Sync(CardServer& server, uint64_t now_s) {
     if (ayni::Status st = log_.Mark(marks, now_s); !st.ok()) return st;
     ++batches;
   }
-  Result<DenyList> deny = server.GetDenyList();
-  if (!deny.ok()) {
-    return ayni::Status(deny.status().code(),
-                        deny.status().message() + " (receipts uploaded: " +
-                            std::to_string(settled + loads + duplicates + rejected) + ")");
+  if (ayni::Status st = RefreshDenyList(server, now_s); !st.ok()) {
+    return ayni::Status(st.code(), st.message() + " (receipts uploaded: " +
+                                       std::to_string(settled + loads + duplicates + rejected) +
+                                       ")");
   }
-  if (deny->blocked_cards.size() > kDenyListMax || deny->bank_keys.size() > kBankKeysMax) {
-    return ayni::Status::DataLoss("GetDenyList: larger than this kiosk keeps");
-  }
-  state_.blocked_cards = std::move(deny->blocked_cards);
-  state_.bank_keys = std::move(deny->bank_keys);
-  state_.deny_list_server_ns = deny->server_ns;
-  state_.deny_list_fetched_s = now_s;
-  if (ayni::Status st = Save(); !st.ok()) return st;
   out.message = "synced: " + std::to_string(unsent.size() - unanswered) + " receipt(s) uploaded";
   out.fields = {{"batches", std::to_string(batches)},
                 {"settled", std::to_string(settled)},
@@ -552,19 +562,17 @@ Result<Outcome> Kiosk::Sync(CardServer& server, uint64_t now_s) {
 }
 
 Result<Outcome> Kiosk::Issue(PurseClient& card, CardServer& server, const IssueTerms& terms) {
-  if (ayni::Status st = ValidateCertificate([&] {
-        Certificate c;
-        c.scheme_id = 1;
-        c.card_id = terms.card_id.value_or(CardId::FromParts(0, 1));
-        c.member_account = AccountId(terms.account_id);
-        c.currency = CurrencyId(1);
-        c.limits = terms.limits;
-        c.expiry_s = terms.expiry_s;
-        return c;
-      }());
-      !st.ok()) {
-    return st;
+  // The terms the certificate will carry, checked before the card is touched.
+  if (terms.account_id == 0) return ayni::Status::InvalidArgument("the account is 0");
+  if (terms.card_id && terms.card_id->zero()) {
+    return ayni::Status::InvalidArgument("the card id is zero");
   }
+  if (!terms.limits.payment_max.positive() || !terms.limits.balance_max.positive() ||
+      terms.limits.offline_amount_max.negative()) {
+    return ayni::Status::InvalidArgument(
+        "the payment max and balance max must be positive, the offline max not negative");
+  }
+  if (terms.expiry_s == 0) return ayni::Status::InvalidArgument("the expiry is 0");
   Outcome out;
   auto sel = card.Select();
   if (!sel.ok()) return TransportOf(sel, "SELECT");

@@ -118,6 +118,8 @@ class Kiosk {
   // Settles the pending operations of this card through GET LAST RECORD.
   ayni::Status ResolvePending(PurseClient& card, const CardData& data, uint64_t now_s,
                               Outcome* out);
+  // GetDenyList, stored with the kiosk's time of fetching.
+  ayni::Status RefreshDenyList(CardServer& server, uint64_t now_s);
   ayni::Status AddPending(const PendingOperation& p);
   ayni::Status DropPending(const PendingOperation& p);
   ayni::Status Save();

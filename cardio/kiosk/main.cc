@@ -7,6 +7,8 @@
 // not verify); 64 usage.
 #include <sodium.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
@@ -137,7 +139,8 @@ class Printer {
   Printer(std::string command, bool json) : command_(std::move(command)), json_(json) {}
 
   int Usage(const std::string& message) {
-    return Error(kExitUsage, json_ ? message : message + "\n(ayni-kiosk --help shows every command)");
+    return Error(kExitUsage,
+                 json_ ? message : message + "\n(ayni-kiosk --help shows every command)");
   }
   int Error(int code, const std::string& message) {
     if (json_) {
@@ -184,6 +187,16 @@ class Printer {
   std::string command_;
   bool json_;
 };
+
+// Digits only, at most `max`.
+std::optional<uint64_t> ParseUnsigned(std::string_view text, uint64_t max) {
+  uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n > max) {
+    return std::nullopt;
+  }
+  return n;
+}
 
 uint64_t NowSeconds() { return static_cast<uint64_t>(std::time(nullptr)); }
 
@@ -239,11 +252,11 @@ Result<IssueTerms> ParseIssueTerms(const Args& a, int64_t scale) {
   };
   Result<std::string> account = need("--account");
   if (!account.ok()) return account.status();
-  KioskSettings scratch;
-  if (Status st = ApplySetting(scratch, "merchant_account", *account); !st.ok()) {
+  const std::optional<uint64_t> account_id = ParseUnsigned(*account, UINT64_MAX);
+  if (!account_id || *account_id == 0) {
     return Status::InvalidArgument("--account must be an account number");
   }
-  t.account_id = scratch.identity.merchant_account;
+  t.account_id = *account_id;
   Result<Amount> payment_max = money("--payment-max", cli::AmountSign::kPositive);
   if (!payment_max.ok()) return payment_max.status();
   Result<Amount> offline_max = money("--offline-max", cli::AmountSign::kNonNegative);
@@ -252,22 +265,17 @@ Result<IssueTerms> ParseIssueTerms(const Args& a, int64_t scale) {
   if (!balance_max.ok()) return balance_max.status();
   Result<std::string> count = need("--offline-count-max");
   if (!count.ok()) return count.status();
-  char* end = nullptr;
-  const unsigned long long n = std::strtoull(count->c_str(), &end, 10);
-  if (count->empty() || *end != '\0' || n > UINT32_MAX || (*count)[0] == '-') {
-    return Status::InvalidArgument("--offline-count-max must be a count");
-  }
-  t.limits = {*payment_max, *offline_max, static_cast<uint32_t>(n), *balance_max};
+  const std::optional<uint64_t> n = ParseUnsigned(*count, UINT32_MAX);
+  if (!n) return Status::InvalidArgument("--offline-count-max must be a count");
+  t.limits = {*payment_max, *offline_max, static_cast<uint32_t>(*n), *balance_max};
   Result<std::string> expiry = need("--expiry");
   if (!expiry.ok()) return expiry.status();
   if (const std::optional<int64_t> day = cli::ParseDate(*expiry)) {
     t.expiry_s = static_cast<uint64_t>(*day) * 86400;
+  } else if (const std::optional<uint64_t> e = ParseUnsigned(*expiry, UINT64_MAX)) {
+    t.expiry_s = *e;
   } else {
-    const unsigned long long e = std::strtoull(expiry->c_str(), &end, 10);
-    if (expiry->empty() || *end != '\0' || (*expiry)[0] == '-') {
-      return Status::InvalidArgument("--expiry must be YYYY-MM-DD or unix seconds");
-    }
-    t.expiry_s = e;
+    return Status::InvalidArgument("--expiry must be YYYY-MM-DD or unix seconds");
   }
   if (auto it = a.flags.find("--card-id"); it != a.flags.end()) {
     const std::optional<CardId> id = CardId::FromHex(it->second);
@@ -343,8 +351,9 @@ int Run(const std::vector<std::string>& argv) {
   }
   int card_wait_ms = 30000;
   if (auto it = a.flags.find("--card-wait-ms"); it != a.flags.end()) {
-    card_wait_ms = std::atoi(it->second.c_str());
-    if (card_wait_ms <= 0) return p.Usage("--card-wait-ms must be a positive number");
+    const std::optional<uint64_t> ms = ParseUnsigned(it->second, 3'600'000);
+    if (!ms || *ms == 0) return p.Usage("--card-wait-ms must be 1 … 3600000");
+    card_wait_ms = static_cast<int>(*ms);
   }
   const size_t want_positional = (a.command == "pay" || a.command == "load") ? 1 : 0;
   if (a.positional.size() != want_positional) {
@@ -373,12 +382,9 @@ int Run(const std::vector<std::string>& argv) {
     load_options.offline_amount_cap = *m;
   }
   if (auto it = a.flags.find("--offline-count"); it != a.flags.end()) {
-    KioskSettings scratch;
-    if (!ApplySetting(scratch, "kiosk_id", it->second).ok() ||
-        scratch.identity.kiosk_id > UINT32_MAX) {
-      return p.Usage("--offline-count must be a positive count");
-    }
-    load_options.offline_count_cap = static_cast<uint32_t>(scratch.identity.kiosk_id);
+    const std::optional<uint64_t> n = ParseUnsigned(it->second, UINT32_MAX);
+    if (!n) return p.Usage("--offline-count must be a count");
+    load_options.offline_count_cap = static_cast<uint32_t>(*n);
   }
   std::optional<IssueTerms> issue;
   if (a.command == "issue") {

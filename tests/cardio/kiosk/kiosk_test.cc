@@ -18,7 +18,7 @@
 #include "cardio/kiosk_batch.h"
 #include "cardio/load_request.h"
 #include "tests/cardio/card_fixture.h"
-#include "tests/cardio/kiosk/temp_dir.h"
+#include "tests/cardio/kiosk/kiosk_test_support.h"
 
 namespace ayni::cardio::kiosk {
 namespace {
@@ -108,31 +108,6 @@ class FakeCardService final : public CardServer {
   std::string refuse_load;
 };
 
-// The applet behind a reader from which the card can be pulled at one instruction: before
-// the card gets the command, or after it executed it (the answer is lost).
-class PullableChannel final : public CardChannel {
- public:
-  explicit PullableChannel(PurseApplet& applet) : applet_(applet) {}
-  void PullAt(uint8_t ins, bool after_execution) {
-    pull_ins_ = ins;
-    after_ = after_execution;
-  }
-  Result<Bytes> Transmit(std::span<const uint8_t> command) override {
-    if (pull_ins_ && command.size() > 1 && command[1] == *pull_ins_) {
-      pull_ins_.reset();
-      if (after_) (void)applet_.Process(command);
-      applet_.Reset();  // removal is a power-off
-      return Status::Unavailable("SCARD_W_REMOVED_CARD: Card was removed.");
-    }
-    return applet_.Process(command);
-  }
-
- private:
-  PurseApplet& applet_;
-  std::optional<uint8_t> pull_ins_;
-  bool after_ = false;
-};
-
 class KioskTest : public ::testing::Test {
  protected:
   KioskTest() : applet_(card_random_), channel_(applet_), card_(channel_) {
@@ -188,7 +163,7 @@ class KioskTest : public ::testing::Test {
   SeededRandom kiosk_random_{12};
   KeyPair kiosk_key_ = KeyPairFromSeed(cardio::testing::FilledSeed(0x4B));
   PurseApplet applet_;
-  PullableChannel channel_;
+  testing::PullableChannel channel_;
   PurseClient card_;
   SignedCertificate cert_;
   FakeCardService server_;
@@ -319,6 +294,20 @@ TEST_F(KioskTest, CardPulledBeforeDebitDidNotPay) {
   EXPECT_EQ(ReceiptsOnDisk()[0].record.record.amount, Amount(200));
 }
 
+// A debit record that does not verify is not a sale: nothing stored, nothing pending.
+TEST_F(KioskTest, ARecordThatDoesNotVerifyIsNotPaid) {
+  IssueCard(Amount(10000));
+  OpenKiosk();
+  SyncOk();
+  channel_.FlipAnswerTo(kInsDebit, kRecordBodySize + 3);  // a byte of the signature
+  Result<Outcome> o = kiosk_->Pay(card_, Amount(700), kNow);
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(o.status().message().find("NOT paid"), std::string::npos) << o.status().message();
+  EXPECT_TRUE(kiosk_->state().pending.empty());
+  EXPECT_TRUE(ReceiptsOnDisk().empty());
+}
+
 TEST_F(KioskTest, SyncUploadsSignedBatchesAndMarksEachResult) {
   IssueCard(Amount(10000));
   OpenKiosk();
@@ -415,6 +404,26 @@ TEST_F(KioskTest, LoadIsSignedByTheCardAndItsRecordQueued) {
   EXPECT_NE(refused->message.find("INSUFFICIENT_FUNDS"), std::string::npos);
   EXPECT_EQ(CardBalance(), Amount(4000));
   EXPECT_EQ(ReceiptsOnDisk().size(), 1u);
+}
+
+// Loads are online: a desk that never synced fetches the banks' keys first.
+TEST_F(KioskTest, LoadFetchesTheBanksKeysWhenItHasNone) {
+  IssueCard(Amount(1000));
+  OpenKiosk();
+  ASSERT_TRUE(kiosk_->state().bank_keys.empty());
+  Result<Outcome> o = kiosk_->Load(card_, server_, Amount(500), {}, kNow);
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_FALSE(o->refused) << o->message;
+  EXPECT_EQ(kiosk_->state().bank_keys.size(), 1u);
+  EXPECT_EQ(CardBalance(), Amount(1500));
+  // A card of a bank the server does not list is refused, nothing loaded.
+  server_.deny_list_bank_key = KeyPairFromSeed(cardio::testing::FilledSeed(0x99)).public_key;
+  SyncOk();
+  Result<Outcome> unknown = kiosk_->Load(card_, server_, Amount(500), {}, kNow);
+  ASSERT_TRUE(unknown.ok()) << unknown.status().ToString();
+  EXPECT_TRUE(unknown->refused);
+  EXPECT_EQ(CardBalance(), Amount(1500));
+  EXPECT_EQ(server_.loads.size(), 1u);
 }
 
 TEST_F(KioskTest, IssuePersonalisesABlankCard) {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "tests/cardio/card_fixture.h"
-#include "tests/cardio/kiosk/temp_dir.h"
+#include "tests/cardio/kiosk/kiosk_test_support.h"
 
 namespace ayni::cardio::kiosk {
 namespace {
