@@ -6,8 +6,11 @@
 // (KIOSK key + the card's signature), offline payments, a card pulled after DEBIT,
 // upload with a lost reply (re-uploaded as DUPLICATE), the deny-list and the card audit.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -268,6 +271,39 @@ TEST_F(KioskE2eTest, IssueLoadPayRecoverSyncAndDenyList) {
   ASSERT_TRUE(blocked.ok());
   EXPECT_TRUE(blocked->refused);
   EXPECT_NE(blocked->message.find("deny-list"), std::string::npos) << blocked->message;
+
+  // ---- The ayni-kiosk binary on the same directory: kiosk.conf, the API key file, the
+  // channel, sync and status as JSON (no card needed).
+  kiosk_.reset();  // releases the directory lock
+  const std::string key_path = dir_.file("kiosk-api.key");
+  {
+    std::ofstream key(key_path);
+    key << NewKey(v1::ROLE_KIOSK, v1::SCOPE_KIND_TERMINAL, kiosk_id) << "\n";
+    std::ofstream conf(cardio::kiosk::ConfigPath(kiosk_dir));
+    conf << "terminal_id = " << terminal.ToHex() << "\nkiosk_id = " << kiosk_id
+         << "\nserver = " << addr_ << "\napi_key_file = " << key_path << "\n";
+  }
+  auto run = [&](const std::string& args, std::string* out) {
+    FILE* f =
+        ::popen((std::string(AYNI_KIOSK_PATH) + " --dir " + kiosk_dir + " --json " + args + " 2>&1")
+                    .c_str(),
+                "r");
+    if (f == nullptr) return -1;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
+    const int status = ::pclose(f);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  std::string out;
+  EXPECT_EQ(run("sync", &out), 0) << out;
+  EXPECT_NE(out.find("\"command\":\"sync\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"deny-list\":\"1 card(s)\""), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(run("status", &out), 0) << out;
+  EXPECT_NE(out.find("\"receipts unsent\":\"0\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"kiosk id\":\"" + std::to_string(kiosk_id) + "\""), std::string::npos)
+      << out;
 }
 
 }  // namespace
