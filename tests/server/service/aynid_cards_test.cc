@@ -652,7 +652,8 @@ TEST_F(CardsTest, CardsEndToEnd) {
     EXPECT_EQ(rep.returned_load_ids(0), Str(unapplied.token->token.load_id.bytes()));
     EXPECT_EQ(BalanceOf(*admin_, net_.a[0]), before);
     bool returned = false;
-    for (const v1::CardLoad& l : GetCard(c1.id).loads()) {
+    const v1::Card c1_now = GetCard(c1.id);
+    for (const v1::CardLoad& l : c1_now.loads()) {
       if (l.load_id() == Str(unapplied.token->token.load_id.bytes())) {
         returned = l.state() == "returned";
       }
