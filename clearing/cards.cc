@@ -708,20 +708,6 @@ OpResult Ledger::SettleOffline(const SettleOfflineCmd& c, SettleOfflineReport* r
     if (reason != CardBlockReason::kNone) {
       for (const CardRecordBytes* e : evidence) AddEvidence(ci, *e);
       AddEvidence(ci, r.bytes);
-      if (cards_.cards[ci].status != CardStatus::kBlocked) {
-        BlockCardAt(ci, reason, "");
-        res.blocked = reason;
-        report->blocked.push_back(r.card);
-        for (uint32_t li : chain.loads) {
-          if (cards_.loads[li].state != CardLoadState::kPending) continue;
-          if (own_load && *own_load == li) continue;
-          const char* detail = "";
-          if (Outcome o = ReturnLoad(request, li, &next_leg, &report->returned, &detail);
-              o != Outcome::kOk) {
-            return fail(o, detail);
-          }
-        }
-      }
     }
 
     // The record joins the chain (a conflicting counter is kept as evidence only).
@@ -764,6 +750,21 @@ OpResult Ledger::SettleOffline(const SettleOfflineCmd& c, SettleOfflineReport* r
     if (named != cards_.load_by_id.end() && cards_.loads[named->second].card == r.card) {
       named_load = named->second;
       if (cards_.loads[named->second].counter < r.counter) apply(named->second);
+    }
+    // A clone blocks the card (after the loads the record shows applied, which are on the
+    // card); every load still pending goes back to its account.
+    if (reason != CardBlockReason::kNone && cards_.cards[ci].status != CardStatus::kBlocked) {
+      BlockCardAt(ci, reason, "");
+      res.blocked = reason;
+      report->blocked.push_back(r.card);
+      for (uint32_t li : chain.loads) {
+        if (cards_.loads[li].state != CardLoadState::kPending) continue;
+        const char* detail = "";
+        if (Outcome o = ReturnLoad(request, li, &next_leg, &report->returned, &detail);
+            o != Outcome::kOk) {
+          return fail(o, detail);
+        }
+      }
     }
     // Loads this record proves the card never applied.
     for (uint32_t li : chain.loads) {

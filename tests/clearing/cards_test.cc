@@ -342,6 +342,26 @@ TEST_F(CardsTest, ChainForkBlocks) {
   EXPECT_EQ(CardOf(card).shadow, Amount(28'000));
 }
 
+TEST_F(CardsTest, ABlockingRecordStillAppliesTheLoadItNames) {
+  card.counter = 4;
+  card.last_hash.fill(4);
+  SimCard clone = card;  // copied at counter 4
+  clone.variant = 1;
+  Settle(k1, {card.Debit(0, t1)});  // record 5, previous hash h4, no load yet
+  const AuthorizeCardLoadCmd l = Authorize(card, 10'000);  // at counter 5
+  clone.last_load = LoadId(l.request.bytes());
+  clone.counter = 6;
+  clone.balance = Amount(10'000);
+  // Record 7 of the clone claims h4 as well (a fork) and names the load as applied.
+  const SettleOfflineReport rep = Settle(k1, {clone.Debit(1'000, t1)});
+  EXPECT_EQ(rep.receipts[0].blocked, CardBlockReason::kChainFork);
+  EXPECT_TRUE(rep.returned.empty());
+  EXPECT_EQ(n.ledger.FindCardLoad(LoadId(l.request.bytes()))->state, CardLoadState::kApplied);
+  EXPECT_EQ(rep.receipts[0].from_float, Amount(1'000));
+  EXPECT_EQ(CardOf(card).shadow, Amount(9'000));
+  EXPECT_EQ(n.Balance(n.ana_palma), Amount(30'000));  // the load is on the card, not returned
+}
+
 TEST_F(CardsTest, BalanceBreakAndUnknownLoadBlock) {
   LoadAndApply(30'000);
   SimCard lying = card;
