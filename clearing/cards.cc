@@ -41,20 +41,6 @@ bool AllZero(const std::array<uint8_t, N>& b) {
   return std::all_of(b.begin(), b.end(), [](uint8_t x) { return x == 0; });
 }
 
-bool NoControl(std::string_view s) {
-  return std::none_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
-}
-// The ledger's name and reason rules (ledger.cc).
-bool ValidName(std::string_view s) {
-  return !s.empty() && s.size() <= kNameBytesMax && NoControl(s);
-}
-bool ValidReason(std::string_view s) {
-  return !s.empty() && s.size() <= kReasonBytesMax && NoControl(s);
-}
-
 void PutU8(std::vector<uint8_t>& o, uint8_t v) { o.push_back(v); }
 void PutU32(std::vector<uint8_t>& o, uint32_t v) {
   for (int s = 24; s >= 0; s -= 8) o.push_back(static_cast<uint8_t>(v >> s));

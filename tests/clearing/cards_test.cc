@@ -96,6 +96,7 @@ class CardsTest : public ::testing::Test {
   OpResult Ok(F&& f) {
     const OpResult r = n.One(std::forward<F>(f));
     EXPECT_EQ(r.outcome, Outcome::kOk) << OutcomeName(r.outcome) << " detail=" << r.detail;
+    ExpectClean();  // the invariants, card_float_mismatch included, after every batch
     return r;
   }
   static RegisterKioskCmd Kiosk(RequestId r, TerminalId t, uint8_t key, AccountId merchant) {
@@ -122,6 +123,7 @@ class CardsTest : public ::testing::Test {
     const OpResult r = n.ledger.AuthorizeCardLoad(a);
     EXPECT_EQ(r.outcome, Outcome::kOk) << OutcomeName(r.outcome) << " " << r.detail;
     n.Seal();
+    ExpectClean();
     return a;
   }
   SettleOfflineReport Settle(KioskId kiosk, std::vector<OfflineReceipt> receipts) {
