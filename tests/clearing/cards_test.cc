@@ -434,6 +434,32 @@ TEST_F(CardsTest, FrozenMerchantPaysSuspense) {
   EXPECT_EQ(CardOf(card).shadow, Amount(26'000));
 }
 
+TEST_F(CardsTest, RefusedPostingPaysSuspense) {
+  LoadAndApply(30'000);
+  // Caio's ceiling leaves room for 100: a 500 debit cannot be credited to him.
+  const Amount caio = n.Balance(n.caio_palma);
+  Ok([&](RequestId r) {
+    return n.ledger.SetAccountLimits(
+        {r, n.caio_palma, Amount(0), Amount(caio.minor() + 100), "teller", "cap"});
+  });
+  const SettleOfflineReport rep = Settle(k1, {card.Debit(500, t1)});
+  EXPECT_TRUE(rep.receipts[0].to_suspense);
+  EXPECT_EQ(Suspense(), Amount(500));
+  EXPECT_EQ(n.Balance(n.caio_palma), caio);
+  EXPECT_EQ(CardOf(card).shadow, Amount(29'500));
+}
+
+TEST_F(CardsTest, BlockReturnsToSuspenseWhenTheAccountIsFrozen) {
+  Authorize(card, 5'000);
+  Ok([&](RequestId r) {
+    return n.ledger.SetAccountStatus({r, n.ana_palma, AccountStatus::kFrozen, "teller", "x"});
+  });
+  Ok([&](RequestId r) { return n.ledger.BlockCard({r, card.id, "teller", "lost"}); });
+  EXPECT_EQ(Suspense(), Amount(5'000));
+  EXPECT_EQ(Float(), Amount(0));
+  EXPECT_EQ(n.ledger.card_loads()[0].state, CardLoadState::kReturned);
+}
+
 TEST_F(CardsTest, CrossBankMerchant) {
   LoadAndApply(30'000);
   const Amount palma_supply = n.ledger.Supply(n.palma);
