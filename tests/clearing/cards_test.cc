@@ -600,6 +600,21 @@ TEST_F(CardsTest, RestoreRebuildsTheCardBook) {
     EXPECT_EQ(rep.duplicates, 2u);
     L->AbortBatch();
   }
+  // And both seal the same bytes for the same next upload (a record of the blocked card
+  // still settles; the other card's load record of a returned load is confirmed).
+  const OfflineReceipt next = card.Debit(500, t1);
+  Hash256 heads[2];
+  int i = 0;
+  for (Ledger* L : {&n.ledger, &restored}) {
+    L->BeginBatch(n.clock_ns + 6000);
+    SettleOfflineReport rep;
+    ASSERT_EQ(L->SettleOffline({k1, {next}}, &rep).outcome, Outcome::kOk);
+    EXPECT_EQ(rep.receipts[0].status, ReceiptStatus::kSettled);
+    EXPECT_EQ(rep.receipts[0].from_losses, Amount(500));
+    heads[i++] = L->SealBatch().hash;
+  }
+  EXPECT_EQ(heads[0], heads[1]);
+  ExpectSameLedger(n.ledger, restored);
 }
 
 TEST_F(CardsTest, InvariantCatchesACorruptShadow) {
