@@ -755,6 +755,44 @@ TEST_F(WriterTest, SetoffRunIsBatchedAlone) {
   ExpectClean();
 }
 
+// A kiosk batch may settle up to kOfflineBatchMax records: it goes alone in its batch too,
+// and the ledger's per-record report comes back with its result.
+TEST_F(WriterTest, OfflineBatchIsBatchedAloneWithItsReport) {
+  StartWriter();
+  const std::vector<CommandResult> m =
+      writer->SubmitAndWait({OpenAccountCmd{Next(), net.caio, net.palma, AccountKind::kMerchant}});
+  ASSERT_EQ(m.at(0).result.outcome, Outcome::kOk);
+  RegisterKioskCmd kiosk{Next(), TerminalId::FromParts(7, 7), {}, AccountId(m[0].result.id),
+                         "banca 7"};
+  kiosk.public_key.fill(0x11);
+  const std::vector<CommandResult> k = writer->SubmitAndWait({kiosk});
+  ASSERT_EQ(k.at(0).result.outcome, Outcome::kOk);
+  const size_t batches_before = store->batches().size();
+  SettleOfflineCmd settle;
+  settle.kiosk = KioskId(k[0].result.id);
+  settle.receipts.resize(1);
+  settle.receipts[0].card = CardId::FromParts(0xdead, 1);  // unknown: no effect
+  settle.receipts[0].counter = 1;
+  store->append_gate.Arm();
+  Inbox inbox;
+  inbox.Send(*writer, {Pay(Next(), net.ana_palma, net.caio_palma, 1)});
+  store->append_gate.WaitUntilBlocked();
+  inbox.Send(*writer, {Pay(Next(), net.ana_palma, net.caio_palma, 2)});
+  const size_t offline = inbox.Send(*writer, {settle});
+  inbox.Send(*writer, {Pay(Next(), net.ana_palma, net.caio_palma, 3)});
+  store->append_gate.Release();
+  inbox.WaitFor(4);
+  for (size_t i = 0; i < 4; ++i) ExpectAll(inbox.Get(i).results, Outcome::kOk);
+  const CommandResult c = inbox.Get(offline).results.at(0);
+  ASSERT_EQ(c.offline.receipts.size(), 1u);
+  EXPECT_EQ(c.offline.receipts[0].reject, ReceiptReject::kUnknownCard);
+  EXPECT_EQ(c.offline.rejected, 1u);
+  // pay 1; pay 2 alone (the batch behind it is cut at the kiosk batch, which wrote
+  // nothing); pay 3 alone.
+  EXPECT_EQ(store->batches().size(), batches_before + 3);
+  ExpectClean();
+}
+
 TEST_F(WriterTest, InjectedClockStampsBatches) {
   WriterOptions options;
   const uint64_t fixed = 9'000'000'000'000;
