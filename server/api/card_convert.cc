@@ -64,16 +64,16 @@ Result<CardLimitTerms> LimitsOf(const v1::RegisterCardRequest& r) {
   if (!r.has_limits()) return Invalid("limits", "missing");
   const v1::CardLimits& l = r.limits();
   if (l.payment_max_minor() <= 0) {
-    return Invalid("limits.payment_max_minor", std::to_string(l.payment_max_minor()) +
-                                                   ", must be > 0");
+    return Invalid("limits.payment_max_minor",
+                   std::to_string(l.payment_max_minor()) + ", must be > 0");
   }
   if (l.offline_amount_max_minor() < 0) {
     return Invalid("limits.offline_amount_max_minor",
                    std::to_string(l.offline_amount_max_minor()) + ", must be ≥ 0");
   }
   if (l.balance_max_minor() <= 0) {
-    return Invalid("limits.balance_max_minor", std::to_string(l.balance_max_minor()) +
-                                                   ", must be > 0");
+    return Invalid("limits.balance_max_minor",
+                   std::to_string(l.balance_max_minor()) + ", must be > 0");
   }
   return CardLimitTerms{Amount(l.payment_max_minor()), Amount(l.offline_amount_max_minor()),
                         l.offline_count_max(), Amount(l.balance_max_minor())};
@@ -131,8 +131,8 @@ Result<LoadRequestIn> ToLoadRequest(const v1::AuthorizeLoadRequest& r) {
     return Invalid("amount_minor", std::to_string(r.amount_minor()) + ", must be ≥ 0");
   }
   if (r.challenge().size() != 16) {
-    return Invalid("challenge", std::to_string(r.challenge().size()) +
-                                    " bytes, must be exactly 16");
+    return Invalid("challenge",
+                   std::to_string(r.challenge().size()) + " bytes, must be exactly 16");
   }
   LoadRequestIn in;
   in.cmd.request = *id;
@@ -189,17 +189,17 @@ Result<BatchIn> ToBatch(const v1::SubmitOfflineBatchRequest& r) {
   b.kiosk_signature = *sig;
   const size_t n = static_cast<size_t>(r.records_size());
   if (n == 0 || n > kOfflineBatchMax) {
-    return Invalid("records", std::to_string(n) + " records, send 1 … " +
-                                  std::to_string(kOfflineBatchMax));
+    return Invalid("records",
+                   std::to_string(n) + " records, send 1 … " + std::to_string(kOfflineBatchMax));
   }
   b.records.reserve(n);
   b.parsed.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     const std::string& rec = r.records(static_cast<int>(i));
     if (rec.size() != kCardRecordBytes) {
-      return Invalid("records[" + std::to_string(i) + "]",
-                     std::to_string(rec.size()) + " bytes, must be exactly " +
-                         std::to_string(kCardRecordBytes));
+      return Invalid("records[" + std::to_string(i) + "]", std::to_string(rec.size()) +
+                                                               " bytes, must be exactly " +
+                                                               std::to_string(kCardRecordBytes));
     }
     b.records.emplace_back(rec.begin(), rec.end());
     Result<cardio::SignedRecord> parsed = cardio::ParseSignedRecord(b.records.back());

@@ -161,11 +161,11 @@ Status MergeBatchReply(const BatchJob& job, const SettleOfflineReport* report,
 void SettleBatch(const Core& core, grpc::ServerUnaryReactor* r, const auth::KeyRecord& key,
                  std::shared_ptr<BatchJob> job, v1::SubmitOfflineBatchReply* reply) {
   if (!job->kiosk_ok.load()) {
-    Finish(r, Status::InvalidArgument(
-                  "kiosk_signature: does not verify with the key of kiosk " +
-                  std::to_string(job->kiosk.value()) + " over terminal " +
-                  job->in.terminal.ToHex() + ", batch " + std::to_string(job->in.sequence) +
-                  " and its records; nothing was settled"));
+    Finish(r, Status::InvalidArgument("kiosk_signature: does not verify with the key of kiosk " +
+                                      std::to_string(job->kiosk.value()) + " over terminal " +
+                                      job->in.terminal.ToHex() + ", batch " +
+                                      std::to_string(job->in.sequence) +
+                                      " and its records; nothing was settled"));
     return;
   }
   SettleOfflineCmd cmd;

@@ -43,8 +43,7 @@ class CardServiceImpl final : public v1::CardService::CallbackService {
   grpc::ServerUnaryReactor* GetDenyList(grpc::CallbackServerContext* ctx,
                                         const v1::GetDenyListRequest* req,
                                         v1::GetDenyListReply* reply) override;
-  grpc::ServerUnaryReactor* GetCard(grpc::CallbackServerContext* ctx,
-                                    const v1::GetCardRequest* req,
+  grpc::ServerUnaryReactor* GetCard(grpc::CallbackServerContext* ctx, const v1::GetCardRequest* req,
                                     v1::GetCardReply* reply) override;
   grpc::ServerUnaryReactor* CardAudit(grpc::CallbackServerContext* ctx,
                                       const v1::CardAuditRequest* req,

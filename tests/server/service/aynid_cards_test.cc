@@ -113,8 +113,8 @@ class CardsTest : public AynidFixture {
     teller_b_ = std::make_unique<Cards>(addr_, BankKey(v1::ROLE_TELLER, net_.bank_b));
   }
   void Launch() {
-    server_ = std::make_unique<Aynid>(dsn_, key_file_,
-                                      std::vector<std::string>{"--clearing-key-file", clearing_key_});
+    server_ = std::make_unique<Aynid>(
+        dsn_, key_file_, std::vector<std::string>{"--clearing-key-file", clearing_key_});
     addr_ = server_->WaitListening();
     ASSERT_FALSE(addr_.empty());
     admin_ = std::make_unique<Client>(addr_, ReadKey());
@@ -295,8 +295,7 @@ class CardsTest : public AynidFixture {
     q.set_terminal_id(Str(t.bytes()));
     q.set_batch_sequence(seq);
     for (const cardio::Bytes& r : records) q.add_records(Str(r));
-    q.set_kiosk_signature(
-        Str(cardio::SignKioskBatch(t, seq, records, signer ? *signer : k.key)));
+    q.set_kiosk_signature(Str(cardio::SignKioskBatch(t, seq, records, signer ? *signer : k.key)));
     return CARD(who, SubmitOfflineBatch, q, *rep);
   }
 
