@@ -733,6 +733,14 @@ std::string HexOf(const uint8_t* data, size_t n) {
 }
 
 Status CheckServerAddress(std::string_view server, bool tls) {
+  // A Unix socket on this host (aynid --listen-unix): local, like loopback.
+  if (server.substr(0, 5) == "unix:") {
+    if (server.size() < 7 || server[5] != '/') {
+      return Status::InvalidArgument("--server unix:PATH needs an absolute path, got \"" +
+                                     std::string(server) + "\"");
+    }
+    return Status::Ok();
+  }
   std::string_view host;
   std::string_view port;
   if (!server.empty() && server.front() == '[') {
@@ -786,7 +794,7 @@ Status CheckServerAddress(std::string_view server, bool tls) {
 
 std::string UsageText() {
   std::string s(kGlobalUsage);
-  s += "\n\nglobal options: --server HOST:PORT (or AYNI_SERVER; default ";
+  s += "\n\nglobal options: --server HOST:PORT or unix:/PATH (or AYNI_SERVER; default ";
   s += kDefaultServer;
   s += "), --tls-ca FILE (or AYNI_TLS_CA: TLS, trusting that CA; without it plaintext to "
        "loopback only), --tls-server-name NAME (the name in the server's certificate, when "
