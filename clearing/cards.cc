@@ -41,20 +41,6 @@ bool AllZero(const std::array<uint8_t, N>& b) {
   return std::all_of(b.begin(), b.end(), [](uint8_t x) { return x == 0; });
 }
 
-bool NoControl(std::string_view s) {
-  return std::none_of(s.begin(), s.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
-}
-// The ledger's name and reason rules (ledger.cc).
-bool ValidName(std::string_view s) {
-  return !s.empty() && s.size() <= kNameBytesMax && NoControl(s);
-}
-bool ValidReason(std::string_view s) {
-  return !s.empty() && s.size() <= kReasonBytesMax && NoControl(s);
-}
-
 void PutU8(std::vector<uint8_t>& o, uint8_t v) { o.push_back(v); }
 void PutU32(std::vector<uint8_t>& o, uint32_t v) {
   for (int s = 24; s >= 0; s -= 8) o.push_back(static_cast<uint8_t>(v >> s));
@@ -708,20 +694,6 @@ OpResult Ledger::SettleOffline(const SettleOfflineCmd& c, SettleOfflineReport* r
     if (reason != CardBlockReason::kNone) {
       for (const CardRecordBytes* e : evidence) AddEvidence(ci, *e);
       AddEvidence(ci, r.bytes);
-      if (cards_.cards[ci].status != CardStatus::kBlocked) {
-        BlockCardAt(ci, reason, "");
-        res.blocked = reason;
-        report->blocked.push_back(r.card);
-        for (uint32_t li : chain.loads) {
-          if (cards_.loads[li].state != CardLoadState::kPending) continue;
-          if (own_load && *own_load == li) continue;
-          const char* detail = "";
-          if (Outcome o = ReturnLoad(request, li, &next_leg, &report->returned, &detail);
-              o != Outcome::kOk) {
-            return fail(o, detail);
-          }
-        }
-      }
     }
 
     // The record joins the chain (a conflicting counter is kept as evidence only).
@@ -764,6 +736,21 @@ OpResult Ledger::SettleOffline(const SettleOfflineCmd& c, SettleOfflineReport* r
     if (named != cards_.load_by_id.end() && cards_.loads[named->second].card == r.card) {
       named_load = named->second;
       if (cards_.loads[named->second].counter < r.counter) apply(named->second);
+    }
+    // A clone blocks the card (after the loads the record shows applied, which are on the
+    // card); every load still pending goes back to its account.
+    if (reason != CardBlockReason::kNone && cards_.cards[ci].status != CardStatus::kBlocked) {
+      BlockCardAt(ci, reason, "");
+      res.blocked = reason;
+      report->blocked.push_back(r.card);
+      for (uint32_t li : chain.loads) {
+        if (cards_.loads[li].state != CardLoadState::kPending) continue;
+        const char* detail = "";
+        if (Outcome o = ReturnLoad(request, li, &next_leg, &report->returned, &detail);
+            o != Outcome::kOk) {
+          return fail(o, detail);
+        }
+      }
     }
     // Loads this record proves the card never applied.
     for (uint32_t li : chain.loads) {

@@ -71,10 +71,6 @@ bool NoControl(std::string_view s) {
   });
 }
 
-bool ValidName(std::string_view s) { return !s.empty() && s.size() <= kNameBytesMax && NoControl(s); }
-bool ValidReason(std::string_view s) {
-  return !s.empty() && s.size() <= kReasonBytesMax && NoControl(s);
-}
 
 // A memo is short UTF-8 text; stores keep it as text, so a NUL byte or broken UTF-8
 // would be refused there — after the ledger had accepted it.
@@ -125,6 +121,11 @@ const T* FindDense(const std::vector<T>& table, Id id) {
 }
 
 }  // namespace
+
+bool ValidName(std::string_view s) { return !s.empty() && s.size() <= kNameBytesMax && NoControl(s); }
+bool ValidReason(std::string_view s) {
+  return !s.empty() && s.size() <= kReasonBytesMax && NoControl(s);
+}
 
 Ledger::Undo Ledger::MetaUndo(const Account& a) {
   Undo u(UndoKind::kAccountMeta);

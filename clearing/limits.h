@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace ayni {
 
@@ -58,5 +59,10 @@ inline constexpr size_t kGroupLiableMin = 2;
 inline constexpr size_t kLoanProductsMax = 100'000;
 inline constexpr size_t kGroupsMax = 10'000'000;
 inline constexpr size_t kLoansMax = 10'000'000;
+
+// The name and reason rules every command shares (ledger.cc): 1 … kNameBytesMax or
+// kReasonBytesMax bytes, no control characters.
+bool ValidName(std::string_view s);
+bool ValidReason(std::string_view s);
 
 }  // namespace ayni

@@ -378,7 +378,8 @@ TEST(OutcomeTest, Classification) {
     SCOPED_TRACE(OutcomeName(all[i]));
     const bool malformed_loan =
         all[i] == Outcome::kInvalidTerms || all[i] == Outcome::kInvalidGroup;
-    EXPECT_EQ(IsInvalidInput(all[i]), (n >= 10 && n < 30) || (n >= 150 && n < 160) || malformed_loan);
+    EXPECT_EQ(IsInvalidInput(all[i]), (n >= 10 && n < 30) || (n >= 150 && n < 160) || (n >= 170 && n < 180) ||
+                                        malformed_loan);
     EXPECT_EQ(IsCommitted(all[i]), all[i] == Outcome::kOk || all[i] == Outcome::kExists);
   }
   EXPECT_TRUE(IsInvalidInput(Outcome::kAmountNotPositive));

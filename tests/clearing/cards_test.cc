@@ -96,6 +96,7 @@ class CardsTest : public ::testing::Test {
   OpResult Ok(F&& f) {
     const OpResult r = n.One(std::forward<F>(f));
     EXPECT_EQ(r.outcome, Outcome::kOk) << OutcomeName(r.outcome) << " detail=" << r.detail;
+    ExpectClean();  // the invariants, card_float_mismatch included, after every batch
     return r;
   }
   static RegisterKioskCmd Kiosk(RequestId r, TerminalId t, uint8_t key, AccountId merchant) {
@@ -122,6 +123,7 @@ class CardsTest : public ::testing::Test {
     const OpResult r = n.ledger.AuthorizeCardLoad(a);
     EXPECT_EQ(r.outcome, Outcome::kOk) << OutcomeName(r.outcome) << " " << r.detail;
     n.Seal();
+    ExpectClean();
     return a;
   }
   SettleOfflineReport Settle(KioskId kiosk, std::vector<OfflineReceipt> receipts) {
@@ -342,6 +344,26 @@ TEST_F(CardsTest, ChainForkBlocks) {
   EXPECT_EQ(CardOf(card).shadow, Amount(28'000));
 }
 
+TEST_F(CardsTest, ABlockingRecordStillAppliesTheLoadItNames) {
+  card.counter = 4;
+  card.last_hash.fill(4);
+  SimCard clone = card;  // copied at counter 4
+  clone.variant = 1;
+  Settle(k1, {card.Debit(0, t1)});  // record 5, previous hash h4, no load yet
+  const AuthorizeCardLoadCmd l = Authorize(card, 10'000);  // at counter 5
+  clone.last_load = LoadId(l.request.bytes());
+  clone.counter = 6;
+  clone.balance = Amount(10'000);
+  // Record 7 of the clone claims h4 as well (a fork) and names the load as applied.
+  const SettleOfflineReport rep = Settle(k1, {clone.Debit(1'000, t1)});
+  EXPECT_EQ(rep.receipts[0].blocked, CardBlockReason::kChainFork);
+  EXPECT_TRUE(rep.returned.empty());
+  EXPECT_EQ(n.ledger.FindCardLoad(LoadId(l.request.bytes()))->state, CardLoadState::kApplied);
+  EXPECT_EQ(rep.receipts[0].from_float, Amount(1'000));
+  EXPECT_EQ(CardOf(card).shadow, Amount(9'000));
+  EXPECT_EQ(n.Balance(n.ana_palma), Amount(30'000));  // the load is on the card, not returned
+}
+
 TEST_F(CardsTest, BalanceBreakAndUnknownLoadBlock) {
   LoadAndApply(30'000);
   SimCard lying = card;
@@ -410,6 +432,32 @@ TEST_F(CardsTest, FrozenMerchantPaysSuspense) {
   EXPECT_EQ(Suspense(), Amount(4'000));
   EXPECT_EQ(Float(), Amount(26'000));
   EXPECT_EQ(CardOf(card).shadow, Amount(26'000));
+}
+
+TEST_F(CardsTest, RefusedPostingPaysSuspense) {
+  LoadAndApply(30'000);
+  // Caio's ceiling leaves room for 100: a 500 debit cannot be credited to him.
+  const Amount caio = n.Balance(n.caio_palma);
+  Ok([&](RequestId r) {
+    return n.ledger.SetAccountLimits(
+        {r, n.caio_palma, Amount(0), Amount(caio.minor() + 100), "teller", "cap"});
+  });
+  const SettleOfflineReport rep = Settle(k1, {card.Debit(500, t1)});
+  EXPECT_TRUE(rep.receipts[0].to_suspense);
+  EXPECT_EQ(Suspense(), Amount(500));
+  EXPECT_EQ(n.Balance(n.caio_palma), caio);
+  EXPECT_EQ(CardOf(card).shadow, Amount(29'500));
+}
+
+TEST_F(CardsTest, BlockReturnsToSuspenseWhenTheAccountIsFrozen) {
+  Authorize(card, 5'000);
+  Ok([&](RequestId r) {
+    return n.ledger.SetAccountStatus({r, n.ana_palma, AccountStatus::kFrozen, "teller", "x"});
+  });
+  Ok([&](RequestId r) { return n.ledger.BlockCard({r, card.id, "teller", "lost"}); });
+  EXPECT_EQ(Suspense(), Amount(5'000));
+  EXPECT_EQ(Float(), Amount(0));
+  EXPECT_EQ(n.ledger.card_loads()[0].state, CardLoadState::kReturned);
 }
 
 TEST_F(CardsTest, CrossBankMerchant) {
@@ -552,6 +600,21 @@ TEST_F(CardsTest, RestoreRebuildsTheCardBook) {
     EXPECT_EQ(rep.duplicates, 2u);
     L->AbortBatch();
   }
+  // And both seal the same bytes for the same next upload (a record of the blocked card
+  // still settles; the other card's load record of a returned load is confirmed).
+  const OfflineReceipt next = card.Debit(500, t1);
+  Hash256 heads[2];
+  int i = 0;
+  for (Ledger* L : {&n.ledger, &restored}) {
+    L->BeginBatch(n.clock_ns + 6000);
+    SettleOfflineReport rep;
+    ASSERT_EQ(L->SettleOffline({k1, {next}}, &rep).outcome, Outcome::kOk);
+    EXPECT_EQ(rep.receipts[0].status, ReceiptStatus::kSettled);
+    EXPECT_EQ(rep.receipts[0].from_losses, Amount(500));
+    heads[i++] = L->SealBatch().hash;
+  }
+  EXPECT_EQ(heads[0], heads[1]);
+  ExpectSameLedger(n.ledger, restored);
 }
 
 TEST_F(CardsTest, InvariantCatchesACorruptShadow) {

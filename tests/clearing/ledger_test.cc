@@ -1103,6 +1103,10 @@ TEST(LedgerTest, EveryOutcomeIsCovered) {
       // invoices_test.cc: RegisterRefusals, DecisionRefusals.
       Outcome::kInvoiceNotFound, Outcome::kInvoiceExists, Outcome::kInvoiceWrongState,
       Outcome::kSelfInvoice, Outcome::kInvalidDueDate, Outcome::kInvalidReference,
+      // cards_test.cc: registration, load, block and SettleOffline refusals.
+      Outcome::kKioskNotFound, Outcome::kCardNotFound, Outcome::kKioskExists,
+      Outcome::kCardExists, Outcome::kCardBlocked, Outcome::kLoadAboveLimit,
+      Outcome::kInvalidCardTerms,
   };
   // kLimitReached needs millions of objects (kBanksMax, kAccountsMax …) and is
   // impractical here.
