@@ -30,6 +30,12 @@ std::string BlockReasonName(v1::CardBlockReason r) {
   return s.rfind("CARD_BLOCK_REASON_", 0) == 0 ? s.substr(18) : s;
 }
 
+// Unix seconds as a UTC time; past what nanoseconds in 64 bits hold, the number itself.
+std::string ExpiryText(uint64_t s) {
+  constexpr uint64_t kSecondsMax = UINT64_MAX / 1000000000u;
+  return s > kSecondsMax ? std::to_string(s) + " (unix seconds)" : TimeText(s * 1000000000u);
+}
+
 std::string HexArray(const google::protobuf::RepeatedPtrField<std::string>& v) {
   std::vector<std::string> out;
   for (const auto& b : v) out.push_back(JsonQuote(Hex(b)));
@@ -150,7 +156,7 @@ int CardRunner::Show() {
               {"account", std::to_string(card.account_id())},
               {"bank", BankCode(card.bank_id())},
               {"currency", code},
-              {"expires", TimeText(card.expiry_s() * 1000000000u)},
+              {"expires", ExpiryText(card.expiry_s())},
               {"shadow balance", money(card.shadow_balance_minor())},
               {"limits", "payment " + money(l.payment_max_minor()) + ", offline " +
                              money(l.offline_amount_max_minor()) + " in " +
