@@ -39,6 +39,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -233,5 +234,47 @@ struct CardLoadRecord {
   CardLoadState state = CardLoadState::kPending;
   uint64_t authorized_ns = 0;
 };
+
+
+// ---- The ledger's private book (cards.cc) ----------------------------------------------
+
+// One counter of a card as first seen (a conflicting record with the same counter is kept
+// as evidence only).
+struct CardRecordSeen {
+  CardRecordBytes bytes{};
+  Hash256 bytes_hash{};  // BLAKE2b-256 of bytes: identical bytes are a duplicate
+  bool load = false;
+  Amount amount, balance_after;
+};
+
+struct CardChain {
+  std::map<uint32_t, CardRecordSeen> by_counter;
+  std::map<Hash256, uint32_t> by_previous;  // previous hash → the counter that claimed it
+  std::vector<uint32_t> loads;              // indexes into CardBook::loads, in order
+  // Records accepted with a counter already taken (clones): their bytes hashes, so that
+  // an upload of the same clone record again is a duplicate too.
+  std::multimap<uint32_t, Hash256> conflicts;
+};
+
+struct CardBook {
+  std::vector<KioskRecord> kiosks;  // kiosks[id − 1]
+  std::unordered_map<TerminalId, uint32_t> kiosk_by_terminal;
+  std::map<CardPublicKey, uint32_t> kiosk_by_key;
+  std::vector<CardRecord> cards;
+  std::vector<CardChain> chains;  // parallel to cards
+  std::unordered_map<CardId, uint32_t> card_by_id;
+  std::map<CardPublicKey, uint32_t> card_by_key;
+  std::vector<CardLoadRecord> loads;
+  std::unordered_map<LoadId, uint32_t> load_by_id;
+  std::vector<CardId> deny;
+  // Undo support: card states saved before a change in the open batch (LIFO).
+  std::vector<CardRecord> saved;
+};
+
+// Journal encoders and the replayer's skip (cards.cc); layouts in docs/journal.md.
+class JournalReader;
+namespace journal {
+bool SkipCardEvent(uint8_t tag, JournalReader& rd);
+}  // namespace journal
 
 }  // namespace ayni

@@ -29,6 +29,7 @@ const char* FaultKindName(FaultKind k) {
     case FaultKind::kClosedNotEmpty: return "closed_not_empty";
     case FaultKind::kJournal: return "journal";
     case FaultKind::kLoanBookMismatch: return "loan_book_mismatch";
+    case FaultKind::kCardFloatMismatch: return "card_float_mismatch";
   }
   return "unknown";
 }
@@ -96,6 +97,25 @@ std::vector<Fault> CheckInvariants(const Ledger& l) {
                         "bank " + b.code + ": national-money loans outstanding " +
                             std::to_string(static_cast<int64_t>(book[b.id.value() - 1])) +
                             " but LOANS holds " + std::to_string(loans)});
+    }
+  }
+  // The card book agrees with CARD_FLOAT: what the cards hold by the bank's reckoning
+  // (shadow balances) plus what was loaded but not yet shown applied or returned.
+  std::vector<Int128> on_cards(l.currency_count(), 0);
+  for (const CardRecord& c : l.cards()) on_cards[c.currency.value() - 1] += c.shadow.minor();
+  for (const CardLoadRecord& load : l.card_loads()) {
+    if (load.state != CardLoadState::kPending) continue;
+    const CardRecord* c = l.FindCard(load.card);
+    if (c != nullptr) on_cards[c->currency.value() - 1] += load.amount.minor();
+  }
+  for (const Currency& c : l.currencies()) {
+    if (c.kind != CurrencyKind::kGuaranteed || !c.card_float.valid()) continue;
+    const int64_t held = l.FindAccount(c.card_float)->balance.minor();
+    if (on_cards[c.id.value() - 1] != held) {
+      faults.push_back({FaultKind::kCardFloatMismatch, c.id.value(),
+                        "currency " + c.code + ": CARD_FLOAT holds " + std::to_string(held) +
+                            " but the cards' shadow balances and pending loads sum to " +
+                            std::to_string(static_cast<int64_t>(on_cards[c.id.value() - 1]))});
     }
   }
   for (const Bank& b : l.banks()) {

@@ -27,6 +27,7 @@ enum class FaultKind : uint8_t {
   kClosedNotEmpty = 9,        // a closed account holds a balance
   kJournal = 10,              // invariant 7: see the journal fault in `detail`
   kLoanBookMismatch = 11,     // Σ outstanding of a bank's national-money loans ≠ its LOANS
+  kCardFloatMismatch = 12,    // CARD_FLOAT ≠ Σ shadow + Σ pending loads of its cards (cards.h)
 };
 const char* FaultKindName(FaultKind k);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "clearing/cards.h"
 #include "clearing/check.h"
 #include "clearing/invoices.h"
 #include "clearing/journal_reader.h"
@@ -406,6 +407,18 @@ class Replayer {
       case EventTag::kSetoffRun:
         if (!journal::SkipInvoiceEvent(static_cast<uint8_t>(tag), rd)) {
           return Malformed(seq, "bad invoice event");
+        }
+        break;
+      // The card book moves no balance (its postings are ordinary transfers).
+      case EventTag::kKioskRegistered:
+      case EventTag::kCardRegistered:
+      case EventTag::kCardLoadAuthorized:
+      case EventTag::kCardBlocked:
+      case EventTag::kCardLoadState:
+      case EventTag::kCardReceipt:
+      case EventTag::kCardEvidence:
+        if (!journal::SkipCardEvent(static_cast<uint8_t>(tag), rd)) {
+          return Malformed(seq, "bad card event");
         }
         break;
       default:

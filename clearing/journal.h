@@ -48,6 +48,14 @@ enum class EventTag : uint8_t {
   kInvoiceRegistered = 40,
   kInvoiceStatusChanged = 41,
   kSetoffRun = 42,
+  // Cards and kiosks (clearing/cards.h).
+  kKioskRegistered = 50,
+  kCardRegistered = 51,
+  kCardLoadAuthorized = 52,
+  kCardBlocked = 53,
+  kCardLoadState = 54,
+  kCardReceipt = 55,
+  kCardEvidence = 56,
 };
 
 inline constexpr uint16_t kJournalVersion = 1;

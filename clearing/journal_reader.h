@@ -41,6 +41,17 @@ class JournalReader {
     pos_ += n;
     return s;
   }
+  template <size_t N>
+  std::array<uint8_t, N> Fixed() {
+    std::array<uint8_t, N> a{};
+    if (failed_ || b_.size() - pos_ < N) {
+      failed_ = true;
+      return a;
+    }
+    std::memcpy(a.data(), b_.data() + pos_, N);
+    pos_ += N;
+    return a;
+  }
   std::array<uint8_t, 16> Wide() {
     std::array<uint8_t, 16> a{};
     if (failed_ || b_.size() - pos_ < 16) {

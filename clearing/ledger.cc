@@ -151,6 +151,7 @@ void Ledger::BeginBatch(uint64_t now_ns) {
   batch_timestamp_ns_ = std::max(now_ns, last_timestamp_ns_ + 1);
   batch_events_ = 0;
   undo_.clear();
+  cards_.saved.clear();
   batch_transfers_.clear();
   batch_bytes_.clear();
   touched_.clear();
@@ -194,6 +195,7 @@ void Ledger::CommitBatch() {
   batch_open_ = false;
   batch_prepared_ = false;
   undo_.clear();
+  cards_.saved.clear();
   batch_transfers_.clear();
   batch_bytes_.clear();
   touched_.clear();
@@ -308,6 +310,16 @@ void Ledger::RollbackTo(const Marks& m) {
       case UndoKind::kInvoiceMeta:
       case UndoKind::kSetoffRun:
         RollbackInvoice(u);
+        break;
+      case UndoKind::kKiosk:
+      case UndoKind::kKioskStats:
+      case UndoKind::kCard:
+      case UndoKind::kCardSaved:
+      case UndoKind::kCardLoad:
+      case UndoKind::kCardLoadState:
+      case UndoKind::kCardChain:
+      case UndoKind::kDeny:
+        RollbackCard(u);
         break;
     }
   }
@@ -827,18 +839,31 @@ OpResult Ledger::Pay(const PayCmd& c) {
     if (cf.kind == CurrencyKind::kMutualCredit || ct.kind == CurrencyKind::kMutualCredit) {
       return Refuse(Outcome::kNotInCircle, "to");
     }
-    legs[n++] = {c.from, cf.issuance, c.amount, TransferCode::kPayment};
-    legs[n++] = {ct.issuance, c.to, c.amount, TransferCode::kPayment};
-    banks[nb++] = cf.issuer;
-    if (cf.issuer != ct.issuer) {
-      const Bank& a = banks_[cf.issuer.value() - 1];
-      const Bank& b = banks_[ct.issuer.value() - 1];
-      legs[n++] = {a.due_to[b.id.value()], b.due_from[a.id.value()], c.amount,
-                   TransferCode::kInterbank};
-      banks[nb++] = ct.issuer;
-    }
+    n = BridgeLegs(cf, ct, c.from, c.to, c.amount, TransferCode::kPayment, legs, banks, &nb);
   }
   return CommitGroup(c.request, fp, std::span(legs, n), c.memo, std::span(banks, nb));
+}
+
+size_t Ledger::BridgeLegs(const Currency& cf, const Currency& ct, AccountId from, AccountId to,
+                          Amount amount, TransferCode code, Leg* legs, BankId* banks,
+                          size_t* nb) const {
+  *nb = 0;
+  if (cf.id == ct.id) {
+    legs[0] = {from, to, amount, code};
+    return 1;
+  }
+  size_t n = 0;
+  legs[n++] = {from, cf.issuance, amount, code};
+  legs[n++] = {ct.issuance, to, amount, code};
+  banks[(*nb)++] = cf.issuer;
+  if (cf.issuer != ct.issuer) {
+    const Bank& a = banks_[cf.issuer.value() - 1];
+    const Bank& b = banks_[ct.issuer.value() - 1];
+    legs[n++] = {a.due_to[b.id.value()], b.due_from[a.id.value()], amount,
+                 TransferCode::kInterbank};
+    banks[(*nb)++] = ct.issuer;
+  }
+  return n;
 }
 
 Outcome Ledger::CheckMemberGuaranteed(const AccountAmountCmd& c, const char** detail) const {

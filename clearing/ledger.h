@@ -372,10 +372,12 @@ class Ledger {
   const KioskRecord* FindKioskByTerminal(const TerminalId& terminal) const;
   const CardRecord* FindCard(const CardId& id) const;
   const CardLoadRecord* FindCardLoad(const LoadId& id) const;
-  std::span<const KioskRecord> kiosks() const;
-  std::span<const CardRecord> cards() const;          // in registration order
-  std::span<const CardLoadRecord> card_loads() const;  // in authorisation order
-  std::span<const CardId> deny_list() const;           // blocked cards, in blocking order
+  std::span<const KioskRecord> kiosks() const { return cards_.kiosks; }
+  std::span<const CardRecord> cards() const { return cards_.cards; }  // in registration order
+  // In authorisation order.
+  std::span<const CardLoadRecord> card_loads() const { return cards_.loads; }
+  // Blocked cards, in blocking order.
+  std::span<const CardId> deny_list() const { return cards_.deny; }
   Amount Supply(CurrencyId guaranteed) const;  // −balance(ISSUANCE)
   Coverage CoverageOf(BankId bank) const;
   bool IsCircleMember(CircleId circle, MemberId member) const;
@@ -414,6 +416,11 @@ class Ledger {
     kConfirmInvoice = 41,
     kDisputeInvoice = 42,
     kRunSetoff = 43,
+    // Cards and kiosks (cards.cc).
+    kRegisterKiosk = 50,
+    kRegisterCard = 51,
+    kAuthorizeCardLoad = 52,
+    kBlockCard = 53,
   };
   static constexpr int kFingerprintFields = static_cast<int>(journal::kRequestFields);
   // What an identical retry must match, and what it gets back.
@@ -457,6 +464,14 @@ class Ledger {
     kInvoice,
     kInvoiceMeta,
     kSetoffRun,  // invoices.cc: RollbackInvoice
+    kKiosk,      // cards.cc: RollbackCard
+    kKioskStats,
+    kCard,
+    kCardSaved,
+    kCardLoad,
+    kCardLoadState,
+    kCardChain,
+    kDeny,
   };
   struct Undo {
     explicit Undo(UndoKind k) : kind(k) {}
@@ -481,6 +496,28 @@ class Ledger {
   void RestoreAccount(const Account& a);
   bool RestoreInvoiceEvent(uint8_t tag, JournalReader& rd, uint64_t timestamp_ns);
   void RollbackInvoice(const Undo& u);
+  // Cards (cards.cc).
+  bool RestoreCardEvent(uint8_t tag, JournalReader& rd, uint64_t timestamp_ns);
+  void RollbackCard(const Undo& u);
+  void SaveCard(uint32_t index);  // pushes the card's state for undo
+  void SetLoadState(uint32_t index, CardLoadState s);
+  void BlockCardAt(uint32_t index, CardBlockReason reason, std::string_view detail);
+  void AddEvidence(uint32_t index, const CardRecordBytes& bytes);
+  // Returns every pending load of a card to its account (to SUSPENSE when the account
+  // cannot take it); legs numbered from *next_leg.
+  Outcome ReturnLoad(const RequestId& request, uint32_t load, uint32_t* next_leg,
+                     std::vector<LoadId>* returned, const char** detail);
+  // Posts legs numbered from *next_leg as one unit, refusing (and rolling back) what would
+  // leave one of `banks` less covered and under-covered.
+  Outcome PostNumbered(const RequestId& request, uint32_t* next_leg, std::span<const Leg> legs,
+                       std::string_view memo, std::span<const BankId> banks, const char** detail);
+  // The legs that move `amount` from `from` (a member or system account of currency cf)
+  // to `to` (of currency ct): one leg within a currency; across guaranteed currencies a
+  // burn at cf's issuer, a mint at ct's and, between banks, the DUE_TO → DUE_FROM leg.
+  // Returns the leg count (≤ 3) and the banks whose coverage moves.
+  size_t BridgeLegs(const Currency& cf, const Currency& ct, AccountId from, AccountId to,
+                    Amount amount, TransferCode code, Leg* legs, BankId* banks,
+                    size_t* nb) const;
   Outcome PlanSetoff(const RunSetoffCmd& c, SetoffRun* run, std::vector<Leg>* legs,
                      const char** detail) const;
 
@@ -541,6 +578,7 @@ class Ledger {
   // order; the arrears check of a new loan reads only these.
   std::unordered_map<MemberId, std::vector<LoanId>> member_loans_;
   InvoiceBook invoices_;
+  CardBook cards_;
   uint64_t sequence_ = 0;
   uint64_t last_timestamp_ns_ = 0;
   Hash256 head_{};

@@ -374,6 +374,15 @@ bool Ledger::RestoreBatch(std::span<const uint8_t> bytes, uint64_t timestamp_ns)
       case EventTag::kSetoffRun:
         if (!RestoreInvoiceEvent(static_cast<uint8_t>(tag), rd, timestamp_ns)) return false;
         break;
+      case EventTag::kKioskRegistered:
+      case EventTag::kCardRegistered:
+      case EventTag::kCardLoadAuthorized:
+      case EventTag::kCardBlocked:
+      case EventTag::kCardLoadState:
+      case EventTag::kCardReceipt:
+      case EventTag::kCardEvidence:
+        if (!RestoreCardEvent(static_cast<uint8_t>(tag), rd, timestamp_ns)) return false;
+        break;
       default:
         return false;
     }

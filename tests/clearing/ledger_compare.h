@@ -102,6 +102,43 @@ inline void ExpectSameLedger(const Ledger& x, const Ledger& y) {
                  b.principal_repaid, b.interest_paid, b.written_off, b.status))
         << "loan " << a.id.value();
   }
+  ASSERT_EQ(x.kiosks().size(), y.kiosks().size());
+  for (size_t i = 0; i < x.kiosks().size(); ++i) {
+    const KioskRecord& a = x.kiosks()[i];
+    const KioskRecord& b = y.kiosks()[i];
+    EXPECT_TRUE(std::tie(a.id, a.terminal, a.public_key, a.merchant, a.bank, a.label, a.request,
+                         a.registered_ns, a.receipts, a.max_sequence) ==
+                std::tie(b.id, b.terminal, b.public_key, b.merchant, b.bank, b.label, b.request,
+                         b.registered_ns, b.receipts, b.max_sequence))
+        << "kiosk " << a.id.value();
+    EXPECT_EQ(y.FindKioskByTerminal(a.terminal), &b);
+  }
+  ASSERT_EQ(x.cards().size(), y.cards().size());
+  for (size_t i = 0; i < x.cards().size(); ++i) {
+    const CardRecord& a = x.cards()[i];
+    const CardRecord& b = y.cards()[i];
+    EXPECT_TRUE(std::tie(a.id, a.public_key, a.account, a.currency, a.bank, a.limits, a.expiry_s,
+                         a.request, a.registered_ns, a.status, a.block_reason, a.block_detail,
+                         a.blocked_ns, a.shadow, a.max_counter, a.records, a.evidence) ==
+                std::tie(b.id, b.public_key, b.account, b.currency, b.bank, b.limits, b.expiry_s,
+                         b.request, b.registered_ns, b.status, b.block_reason, b.block_detail,
+                         b.blocked_ns, b.shadow, b.max_counter, b.records, b.evidence))
+        << "card " << a.id.ToHex();
+    EXPECT_EQ(y.FindCard(a.id), &b);
+  }
+  ASSERT_EQ(x.card_loads().size(), y.card_loads().size());
+  for (size_t i = 0; i < x.card_loads().size(); ++i) {
+    const CardLoadRecord& a = x.card_loads()[i];
+    const CardLoadRecord& b = y.card_loads()[i];
+    EXPECT_TRUE(std::tie(a.id, a.card, a.account, a.amount, a.counter, a.challenge,
+                         a.offline_amount_cap, a.offline_count_cap, a.state, a.authorized_ns) ==
+                std::tie(b.id, b.card, b.account, b.amount, b.counter, b.challenge,
+                         b.offline_amount_cap, b.offline_count_cap, b.state, b.authorized_ns))
+        << "load " << a.id.ToHex();
+    EXPECT_EQ(y.FindCardLoad(a.id), &b);
+  }
+  EXPECT_TRUE(std::equal(x.deny_list().begin(), x.deny_list().end(), y.deny_list().begin(),
+                         y.deny_list().end()));
   ASSERT_EQ(x.cycles().size(), y.cycles().size());
   for (size_t i = 0; i < x.cycles().size(); ++i) {
     const CycleReport& a = x.cycles()[i];

@@ -23,6 +23,9 @@ class LedgerTestAccess {
   }
   static Circle& MutableCircle(Ledger& l, CircleId id) { return l.circles_[id.value() - 1]; }
   static Loan& MutableLoan(Ledger& l, LoanId id) { return l.loans_[id.value() - 1]; }
+  static CardRecord& MutableCard(Ledger& l, const CardId& id) {
+    return l.cards_.cards[l.cards_.card_by_id.at(id)];
+  }
   // Moves `amount` from one account to another with no rule checked, keeping the
   // per-bank aggregates consistent: for building states the rules would refuse.
   static void ForceMove(Ledger& l, AccountId debit, AccountId credit, int64_t amount) {
