@@ -178,8 +178,9 @@ int CardRunner::Show() {
   return PrintRead("", text);
 }
 
+// Needs only GetDenyList, which a KIOSK key may call (it may not list banks): banks are
+// shown by id.
 int CardRunner::DenyList() {
-  if (!Banks()) return exit_;
   v1::GetDenyListReply rep;
   if (!Call("GetDenyList",
             [&](auto* cc) { return cards_->GetDenyList(cc, v1::GetDenyListRequest(), &rep); }))
@@ -197,8 +198,10 @@ int CardRunner::DenyList() {
     return exit_ = kExitOk;
   }
   if (csv_) return PrintRead("", cards.RenderCsv());
-  Table keys({"BANK", "PUBLIC_KEY"});
-  for (const auto& k : rep.bank_keys()) keys.AddRow({BankCode(k.bank_id()), Hex(k.public_key())});
+  Table keys({"BANK_ID", "PUBLIC_KEY"}, {true, false});
+  for (const auto& k : rep.bank_keys()) {
+    keys.AddRow({std::to_string(k.bank_id()), Hex(k.public_key())});
+  }
   std::string text = "deny-list at " + TimeText(rep.timestamp_ns()) + ": " +
                      std::to_string(rep.blocked_card_ids_size()) + " blocked cards\n";
   if (cards.rows() > 0) text += cards.RenderText();
