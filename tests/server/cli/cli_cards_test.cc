@@ -5,7 +5,8 @@
 // loads need a card reader, so the CLI does not do them), `card show`, `audit cards`
 // (tables, --csv, --json) before and after `card block`, the deny-list, and refusals:
 // bad hex never reaches the server (exit 64), a second kiosk with the same terminal id is
-// refused (exit 2), an unknown card is NOT_FOUND (exit 3).
+// refused (exit 2), a kiosk key may not read a card and an unknown card is NOT_FOUND
+// (exit 3).
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
@@ -230,6 +231,11 @@ TEST_F(CliCardsTest, KioskCardBlockAndAudit) {
   EXPECT_NE(o.out.find("blocked cards: 1"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find(card), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("lost at the market"), std::string::npos) << o.out;
+
+  // The kiosk's key reads the deny-list and nothing about a member's card.
+  o = Ayni({"card", "show", card}, kiosk_keyfile);
+  EXPECT_EQ(o.code, 3) << o.out << o.err;
+  EXPECT_NE(o.err.find("PERMISSION_DENIED"), std::string::npos) << o.err;
 
   o = Ayni({"card", "show", Hex(RandomBytes(16))});
   EXPECT_EQ(o.code, 3) << o.out << o.err;
