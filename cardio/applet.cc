@@ -281,16 +281,24 @@ ResponseApdu PurseApplet::GetLastRecord(const CommandApdu& apdu) {
 }
 
 ResponseApdu PurseApplet::InitializeLoad(const CommandApdu& apdu) {
-  if (auto sw = CheckShape(apdu, 0, kLoadChallengeResponseSize)) return Refuse(*sw);
+  if (auto sw = CheckShape(apdu, kLoadAmountSize, kLoadChallengeResponseSize)) {
+    return Refuse(*sw);
+  }
   if (state_.lifecycle != Lifecycle::kIssued || state_.counter == UINT32_MAX) {
     return Refuse(Sw::kConditionsOfUse);
   }
+  Result<Amount> amount = DecodeLoadAmount(apdu.data);
+  AYNI_CHECK(amount.ok());  // the shape check fixed the size
+  if (amount->negative()) return Refuse(Sw::kBadData);
   Nonce challenge{};
   random_.Fill(challenge);
   CardState next = state_;
   next.load_challenge = challenge;
   Commit(std::move(next));
-  return Reply(EncodeLoadChallenge({challenge, state_.counter}));
+  // The holder's request, signed so that the bank can tell it from a kiosk's wish. The
+  // card keeps no amount: the bank binds the token to the signed request.
+  const LoadRequest request{state_.card_id, state_.counter, challenge, *amount};
+  return Reply(EncodeLoadChallenge({challenge, state_.counter, SignLoadRequest(request, key_)}));
 }
 
 ResponseApdu PurseApplet::CreditLoad(const CommandApdu& apdu) {

@@ -25,6 +25,7 @@
 #include "cardio/bytes.h"
 #include "cardio/certificate.h"
 #include "cardio/crypto.h"
+#include "cardio/load_request.h"
 #include "cardio/load_token.h"
 #include "cardio/messages.h"
 #include "cardio/protocol.h"

@@ -3,9 +3,9 @@
 // injectable source of randomness so that tests and test vectors are deterministic.
 //
 // Signatures are always over prefix ‖ body, with a distinct ASCII prefix per kind of
-// signed object (record, certificate, load token), so that no signature of one kind can
-// be presented as another. Pure functions; thread-safe once libsodium is initialised
-// (EnsureSodium(), called by every function here). A RandomSource is thread-compatible.
+// signed object (record, certificate, load token, load request, kiosk batch), so that no signature
+// of one kind can be presented as another. Pure functions; thread-safe once libsodium is
+// initialised (EnsureSodium(), called by every function here). A RandomSource is thread-compatible.
 #pragma once
 
 #include <array>
@@ -28,6 +28,8 @@ using Sha256Digest = std::array<uint8_t, 32>;
 inline constexpr std::string_view kRecordPrefix = "AYNI-CARD-RECORD-V1";
 inline constexpr std::string_view kCertificatePrefix = "AYNI-CARD-CERT-V1";
 inline constexpr std::string_view kLoadTokenPrefix = "AYNI-LOAD-TOKEN-V1";
+inline constexpr std::string_view kLoadRequestPrefix = "AYNI-LOAD-REQUEST-V1";  // the card's
+inline constexpr std::string_view kKioskBatchPrefix = "AYNI-KIOSK-BATCH-V1";    // the kiosk's
 
 struct KeyPair {
   KeySeed seed{};

@@ -45,7 +45,7 @@ Result<SignedLoadToken> AuthoriseLoad(PurseClient& client, const KeyPair& bank, 
   t.offline_amount_cap = terms.offline_amount_cap;
   t.offline_count_cap = terms.offline_count_cap;
   if (Status st = ValidateLoadToken(t); !st.ok()) return st;
-  Result<LoadChallenge> c = Expect(client.InitializeLoad(), "INITIALIZE LOAD");
+  Result<LoadChallenge> c = Expect(client.InitializeLoad(terms.amount), "INITIALIZE LOAD");
   if (!c.ok()) return c.status();
   t.counter = c->counter;
   t.challenge = c->challenge;

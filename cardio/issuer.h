@@ -33,7 +33,7 @@ struct LoadTerms {
   uint32_t offline_count_cap = 0;
 };
 
-// INITIALIZE LOAD, and the bank's token for the challenge and counter it returned (not
+// INITIALIZE LOAD (for terms.amount), and the bank's token for the challenge and counter it returned (not
 // sent yet). The applet must be selected.
 Result<SignedLoadToken> AuthoriseLoad(PurseClient& client, const KeyPair& bank, const CardId& card,
                                       const LoadTerms& terms);

@@ -138,10 +138,26 @@ Result<PurchaseQuote> DecodePurchaseQuote(std::span<const uint8_t> bytes) {
   return q;
 }
 
+Bytes EncodeLoadAmount(Amount amount) {
+  ByteWriter w(kLoadAmountSize);
+  w.I64(amount.minor());
+  return w.Take();
+}
+
+Result<Amount> DecodeLoadAmount(std::span<const uint8_t> bytes) {
+  if (bytes.size() != kLoadAmountSize) {
+    return WrongSize("INITIALIZE LOAD data", bytes.size(), kLoadAmountSize);
+  }
+  ByteReader in(bytes);
+  return Amount(in.I64());
+}
+
 Bytes EncodeLoadChallenge(const LoadChallenge& c) {
   ByteWriter w(kLoadChallengeResponseSize);
   w.Raw(c.challenge);
   w.U32(c.counter);
+  w.Raw(c.signature);
+  AYNI_CHECK(w.size() == kLoadChallengeResponseSize);
   return w.Take();
 }
 
@@ -153,6 +169,7 @@ Result<LoadChallenge> DecodeLoadChallenge(std::span<const uint8_t> bytes) {
   LoadChallenge c;
   c.challenge = in.Array<16>();
   c.counter = in.U32();
+  c.signature = in.Array<64>();
   return c;
 }
 

@@ -70,10 +70,16 @@ struct PurchaseQuote {
 Bytes EncodePurchaseQuote(const PurchaseQuote& quote);
 Result<PurchaseQuote> DecodePurchaseQuote(std::span<const uint8_t> bytes);
 
-// INITIALIZE LOAD's answer: challenge ‖ u32 counter (20 bytes).
+// INITIALIZE LOAD's data field: the amount the holder asks for (i64, 8 bytes).
+Bytes EncodeLoadAmount(Amount amount);
+Result<Amount> DecodeLoadAmount(std::span<const uint8_t> bytes);
+
+// INITIALIZE LOAD's answer: challenge ‖ u32 counter ‖ the card's signature over the load
+// request (card id, counter, challenge, amount; load_request.h) (84 bytes).
 struct LoadChallenge {
   Nonce challenge{};
   uint32_t counter = 0;
+  Signature signature{};
 };
 Bytes EncodeLoadChallenge(const LoadChallenge& challenge);
 Result<LoadChallenge> DecodeLoadChallenge(std::span<const uint8_t> bytes);

@@ -14,7 +14,7 @@ namespace ayni::cardio {
 using ayni::CardId;  // clearing/ids.h: the ledger keeps cards too
 using ayni::LoadId;
 using ayni::TerminalId;
-using Nonce = std::array<uint8_t, 16>;   // terminal nonce; also the load challenge
+using Nonce = std::array<uint8_t, 16>;  // terminal nonce; also the load challenge
 
 // Proprietary AID: RID F0 (unregistered, ISO 7816-5 "proprietary") ‖ "AYNIPURSE".
 inline constexpr std::array<uint8_t, 10> kAid = {0xF0, 'A', 'Y', 'N', 'I', 'P', 'U', 'R', 'S', 'E'};
@@ -54,8 +54,11 @@ inline constexpr size_t kLoadTokenSize = kLoadTokenBodySize + kSignatureSize;  /
 inline constexpr size_t kPurchaseRequestSize = 52;   // INITIALIZE PURCHASE data
 inline constexpr size_t kPurchaseResponseSize = 12;  // counter ‖ balance
 inline constexpr size_t kBalanceResponseSize = 36;
-inline constexpr size_t kLoadChallengeResponseSize = 20;  // challenge ‖ counter
-inline constexpr size_t kSelectResponseSize = 2;          // version ‖ life cycle
+inline constexpr size_t kLoadRequestBodySize = 45;  // what the card signs (load_request.h)
+inline constexpr size_t kLoadAmountSize = 8;        // INITIALIZE LOAD data: i64 amount
+// INITIALIZE LOAD's answer: challenge ‖ counter ‖ signature over the load request.
+inline constexpr size_t kLoadChallengeResponseSize = 16 + 4 + kSignatureSize;  // 84
+inline constexpr size_t kSelectResponseSize = 2;  // version ‖ life cycle
 // GET CARD DATA: life cycle ‖ card id ‖ public key ‖ certificate (absent before issue).
 inline constexpr size_t kCardDataHeaderSize = 1 + 16 + 32;
 

@@ -89,9 +89,9 @@ Result<CardReply<SignedRecord>> PurseClient::GetLastRecord() {
                               DecodeRecord);
 }
 
-Result<CardReply<LoadChallenge>> PurseClient::InitializeLoad() {
-  return Decode<LoadChallenge>(Exchange(Command(kInsInitializeLoad, {}, 256)), "INITIALIZE LOAD",
-                               DecodeLoadChallenge);
+Result<CardReply<LoadChallenge>> PurseClient::InitializeLoad(Amount amount) {
+  return Decode<LoadChallenge>(Exchange(Command(kInsInitializeLoad, EncodeLoadAmount(amount), 256)),
+                               "INITIALIZE LOAD", DecodeLoadChallenge);
 }
 
 Result<CardReply<SignedRecord>> PurseClient::CreditLoad(const SignedLoadToken& token) {

@@ -46,7 +46,8 @@ class PurseClient {
   Result<CardReply<PurchaseQuote>> InitializePurchase(const PurchaseRequest& request);
   Result<CardReply<SignedRecord>> Debit();
   Result<CardReply<SignedRecord>> GetLastRecord();
-  Result<CardReply<LoadChallenge>> InitializeLoad();
+  // The card signs a load request for `amount` (>= 0; a negative one is refused 6A80).
+  Result<CardReply<LoadChallenge>> InitializeLoad(Amount amount);
   Result<CardReply<SignedRecord>> CreditLoad(const SignedLoadToken& token);
   // Personalisation.
   Result<CardReply<PublicKey>> GenerateKey(const CardId& card_id);

@@ -43,10 +43,13 @@
 #include "server/auth/api_key.h"
 #include "server/auth/pg_key_registry.h"
 #include "server/config.h"
+#include "server/api/bank_keys.h"
+#include "server/service/card_service.h"
 #include "server/service/core.h"
 #include "server/service/services.h"
 #include "server/service/setoff_service.h"
 #include "server/service/task_thread.h"
+#include "server/service/work_pool.h"
 #include "server/storage/pg_store.h"
 #include "server/tls.h"
 #include "server/writer/writer.h"
@@ -167,8 +170,9 @@ int main(int argc, char** argv) {
   std::optional<server::api::Signer> signer;
   if (opt.clearing_key_file.empty()) {
     signer = server::api::Signer::Ephemeral("clearing (ephemeral)");
-    Log("no --clearing-key-file: audits and cycle reports are signed with a key that lives "
-        "only as long as this process (public key " + signer->public_key_hex() + ")");
+    Log("no --clearing-key-file: audits, cycle reports, card certificates and load tokens are "
+        "signed with keys that live only as long as this process (clearing public key " +
+        signer->public_key_hex() + ")");
   } else {
     Result<server::api::Signer> loaded =
         server::api::Signer::LoadOrCreate(opt.clearing_key_file, "clearing");
@@ -176,6 +180,8 @@ int main(int argc, char** argv) {
     signer = std::move(loaded).value();
     Log("clearing key " + signer->public_key_hex() + " from " + opt.clearing_key_file);
   }
+  // The banks' card keys derive from the clearing key (server/api/bank_keys.h).
+  const server::api::BankKeys bank_keys(*signer);
   server::PgReader reader(opt.pg_dsn);
   server::PgReader audit_reader(opt.pg_dsn);
 
@@ -193,6 +199,8 @@ int main(int argc, char** argv) {
   server::service::TaskThread key_thread;
   server::service::TaskThread read_thread;
   server::service::TaskThread audit_thread;
+  // Verifies card and kiosk signatures on every core (SPEC §9), off the writer thread.
+  server::service::WorkPool card_pool;
 
   server::service::Core core(server::service::ServiceContext{
       .writer = &writer,
@@ -205,6 +213,8 @@ int main(int argc, char** argv) {
       .reader = &reader,
       .audit_thread = &audit_thread,
       .audit_reader = &audit_reader,
+      .bank_keys = &bank_keys,
+      .card_pool = &card_pool,
   });
   server::service::LedgerServiceImpl ledger_service(core);
   server::service::ReservesServiceImpl reserves_service(core);
@@ -213,6 +223,7 @@ int main(int argc, char** argv) {
   server::service::AuditServiceImpl audit_service(core);
   server::service::SetoffServiceImpl setoff_service(core);
   server::service::LoanServiceImpl loan_service(core);
+  server::service::CardServiceImpl card_service(core);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -235,6 +246,7 @@ int main(int argc, char** argv) {
   builder.RegisterService(&audit_service);
   builder.RegisterService(&setoff_service);
   builder.RegisterService(&loan_service);
+  builder.RegisterService(&card_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0 || (!opt.listen_unix.empty() && unix_bound == 0)) {
     writer.Stop();
@@ -256,6 +268,7 @@ int main(int argc, char** argv) {
   key_thread.Stop();
   read_thread.Stop();
   audit_thread.Stop();
+  card_pool.Stop();
   writer.Stop();
   const server::WriterStats st = writer.stats();
   if (st.batches_committed > 0) {

@@ -50,6 +50,16 @@ Signer Signer::FromSeed(const std::array<uint8_t, 32>& seed, const std::string& 
   return s;
 }
 
+std::array<uint8_t, 32> Signer::DeriveSubkey(uint64_t subkey_id,
+                                             const char (&context)[9]) const {
+  static_assert(crypto_kdf_KEYBYTES == 32 && crypto_kdf_CONTEXTBYTES == 8);
+  std::array<uint8_t, 32> out{};
+  // libsodium's secret key is seed ‖ public key: the seed is the master key.
+  AYNI_CHECK(crypto_kdf_derive_from_key(out.data(), out.size(), subkey_id, context,
+                                        secret_key_.data()) == 0);
+  return out;
+}
+
 Signer Signer::Ephemeral(const std::string& key_name) {
   AYNI_CHECK(sodium_init() >= 0);
   std::array<uint8_t, 32> seed{};

@@ -38,6 +38,10 @@ class Signer {
   void Sign(const google::protobuf::MessageLite& message, v1::Signature* out) const;
   const std::array<uint8_t, 32>& public_key() const { return public_key_; }
   std::string public_key_hex() const;
+  // A 32-byte key derived from this key's seed with libsodium's crypto_kdf_derive_from_key
+  // (BLAKE2b keyed by the seed; `context` is 8 bytes, e.g. "AYNIBANK"): the same clearing
+  // key file always yields the same subkeys, so a standby signs as the writer did.
+  std::array<uint8_t, 32> DeriveSubkey(uint64_t subkey_id, const char (&context)[9]) const;
 
  private:
   Signer() = default;

@@ -48,7 +48,7 @@ enum class ScopeKind : uint8_t {
   kDeployment = 1,  // the whole deployment; id is 0
   kBank = 2,        // one bank; id is a bank id
   kAccount = 3,     // one account; id is an account id
-  kTerminal = 4,    // one kiosk terminal; id is its terminal id
+  kTerminal = 4,    // one kiosk; id is its kiosk id (CardService.RegisterKiosk)
 };
 
 struct Scope {

@@ -11,8 +11,8 @@ constexpr RoleMask kTeller = RoleBit(Role::kTeller);
 constexpr RoleMask kMember = RoleBit(Role::kMember);
 constexpr RoleMask kAuditor = RoleBit(Role::kAuditor);
 constexpr RoleMask kClearing = RoleBit(Role::kClearing);
-// KIOSK appears in no row: its RPCs (receipts, deny-list, card-signed loads) come with
-// the cards service. Until then a kiosk key reaches only the unauthenticated methods.
+// KIOSK appears only in CardService rows: receipts, the deny-list, card-signed loads.
+constexpr RoleMask kKiosk = RoleBit(Role::kKiosk);
 
 // Everyone who may look at deployment-wide metadata.
 constexpr RoleMask kReaders = kAdmin | kTeller | kMember | kAuditor | kClearing;
@@ -102,6 +102,23 @@ constexpr std::array kTable = {
               kReads},
     PolicyRow{"/ayni.v1.LoanService/GetPortfolio", kAdmin | kTeller | kAuditor, R::kReadOwnBank,
               kReads},
+    // ---- CardService ----
+    // Target: RegisterKiosk, the merchant account's bank; RegisterCard, the member
+    // account's bank; AuthorizeLoad, BlockCard and GetCard, the card's bank (AuthorizeLoad
+    // also the caller's own kiosk); SubmitOfflineBatch, the kiosk of the batch's terminal
+    // id; CardAudit, the bank asked for (0: the caller's own bank, or every bank).
+    PolicyRow{"/ayni.v1.CardService/RegisterKiosk", kAdmin | kTeller, R::kBankOfTarget, kWrites},
+    PolicyRow{"/ayni.v1.CardService/RegisterCard", kAdmin | kTeller, R::kBankOfTarget, kWrites},
+    PolicyRow{"/ayni.v1.CardService/AuthorizeLoad", kAdmin | kTeller | kKiosk, R::kBankOrTerminal,
+              kWrites},
+    PolicyRow{"/ayni.v1.CardService/BlockCard", kAdmin | kTeller, R::kBankOfTarget, kWrites},
+    // Deduplicated per record (card, counter), not by a request id.
+    PolicyRow{"/ayni.v1.CardService/SubmitOfflineBatch", kKiosk, R::kTerminal, kWrites},
+    // Card ids and bank public keys only: what every kiosk needs offline.
+    PolicyRow{"/ayni.v1.CardService/GetDenyList", kAdmin | kTeller | kKiosk | kAuditor,
+              R::kAnyScope, kReads},
+    PolicyRow{"/ayni.v1.CardService/GetCard", kAdmin | kTeller | kAuditor, R::kReadOwnBank, kReads},
+    PolicyRow{"/ayni.v1.CardService/CardAudit", kAdmin | kAuditor, R::kReadOwnBank, kReads},
 };
 
 // AUDITOR is read-only (SPEC §6): no row that changes state may allow it.
@@ -155,6 +172,8 @@ const char* ScopeRuleName(ScopeRule r) {
       return "kDebitAccount";
     case ScopeRule::kTerminal:
       return "kTerminal";
+    case ScopeRule::kBankOrTerminal:
+      return "kBankOrTerminal";
   }
   return "?";
 }
@@ -212,6 +231,18 @@ Decision CheckScope(ScopeRule rule, const KeyRecord& key, const Target& t) {
       return DenyRule(
           key, rule,
           "may act only for its own terminal, not terminal " + std::to_string(t.terminal_id));
+    case ScopeRule::kBankOrTerminal:
+      if (deployment || SameBank(key, t)) return Decision::Allow();
+      if (key.scope.kind == ScopeKind::kTerminal && t.terminal_id != 0 &&
+          key.scope.id == t.terminal_id) {
+        return Decision::Allow();
+      }
+      if (key.scope.kind == ScopeKind::kTerminal) {
+        return DenyRule(key, rule, "may act only for its own terminal, not terminal " +
+                                       std::to_string(t.terminal_id));
+      }
+      return DenyRule(key, rule,
+                      "may administer only objects of its own bank, not of " + BankText(t.bank));
   }
   return DenyRule(key, rule, "unknown rule");
 }

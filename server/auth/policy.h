@@ -54,9 +54,13 @@ enum class ScopeRule : uint8_t {
   // payee is not part of the Target: a payment may credit any bank's member
   // (kCreditMayBeAnyBank in SPEC terms).
   kDebitAccount,
-  // Acts for one kiosk terminal (Target.terminal): terminal scope of that terminal.
-  // No RPC of today's services uses it (receipts and the deny-list come with cards).
+  // Acts for one kiosk terminal (Target.terminal): terminal scope of that terminal
+  // (SubmitOfflineBatch: the kiosk the batch's terminal id belongs to).
   kTerminal,
+  // Administers an object of Target.bank (kBankOfTarget) — or, for a terminal-scoped key,
+  // acts for its own terminal (Target.terminal). AuthorizeLoad: a teller of the card's
+  // bank, or any registered kiosk forwarding the card's own signed request.
+  kBankOrTerminal,
 };
 const char* ScopeRuleName(ScopeRule r);  // "kDebitAccount", …
 
@@ -69,7 +73,8 @@ struct Target {
   BankId bank;
   // The debited (Pay: payer) or read account, for kDebitAccount / kReadAccount.
   AccountId account;
-  // The kiosk terminal, for kTerminal.
+  // The kiosk (its kiosk id, which a KIOSK key's terminal scope names), for kTerminal and
+  // kBankOrTerminal.
   uint64_t terminal_id = 0;
 };
 

@@ -49,19 +49,28 @@ void Core::OnWriter(grpc::ServerUnaryReactor* r, ReadFn fn) const {
 
 void Core::Change(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key, std::string_view method,
                   TargetsFn targets, std::vector<Command> commands, FillFn fill) const {
+  ChangeThen(r, key, method, std::move(targets), std::move(commands),
+             [r, fill = std::move(fill)](const Ledger& l, std::vector<CommandResult> results) {
+               Finish(r, fill(l, results));
+             });
+}
+
+void Core::ChangeThen(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key,
+                      std::string_view method, TargetsFn targets, std::vector<Command> commands,
+                      ThenResultsFn then) const {
   // Authorization runs in the writer's own pass, right before the commands apply: no
   // extra trip through the writer's queue.
   const Ledger* ledger = ctx_.ledger;
   ctx_.writer->Submit(
       std::move(commands),
-      [r, fill = std::move(fill), ledger](std::vector<CommandResult> results) {
+      [r, then = std::move(then), ledger](std::vector<CommandResult> results) {
         for (const CommandResult& c : results) {
           if (!c.status.ok()) {
             Finish(r, c.status);
             return;
           }
         }
-        Finish(r, fill(*ledger, results));
+        then(*ledger, std::move(results));
       },
       [key, method, targets = std::move(targets)](const Ledger& l) {
         for (const auth::Target& t : targets(l)) {

@@ -28,9 +28,11 @@
 #include "server/auth/api_key.h"
 #include "server/auth/pg_key_registry.h"
 #include "server/auth/policy.h"
+#include "server/api/bank_keys.h"
 #include "server/api/signature.h"
 #include "server/storage/pg_reader.h"
 #include "server/service/task_thread.h"
+#include "server/service/work_pool.h"
 #include "server/writer/writer.h"
 
 namespace ayni::server::service {
@@ -52,6 +54,11 @@ struct ServiceContext {
   PgReader* reader = nullptr;
   TaskThread* audit_thread = nullptr;
   PgReader* audit_reader = nullptr;
+  // Cards (CardService): the banks' signing keys, and the pool that verifies card and
+  // kiosk signatures and signs certificates and load tokens off the writer thread. Null:
+  // CardService answers UNAVAILABLE.
+  const api::BankKeys* bank_keys = nullptr;
+  WorkPool* card_pool = nullptr;
   std::function<uint64_t()> now_ns;  // default: the system clock
   std::string server_version = "0.1";
 };
@@ -68,6 +75,9 @@ using QueryFn = std::function<Status(const Ledger&)>;
 // Continues an authorized call on the writer thread; it must finish the reactor, at once
 // or later from another thread.
 using ThenFn = std::function<void(const Ledger&)>;
+// Takes over a committed submission on the writer thread (every command with OK status);
+// it must finish the reactor, at once or later from another thread.
+using ThenResultsFn = std::function<void(const Ledger&, std::vector<CommandResult>)>;
 
 class Core {
  public:
@@ -85,6 +95,10 @@ class Core {
   // target on the writer thread; fill the reply once it is committed.
   void Change(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key, std::string_view method,
               TargetsFn targets, std::vector<Command> commands, FillFn fill) const;
+  // Change, handing the committed results to `then` instead of finishing the call.
+  void ChangeThen(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key,
+                  std::string_view method, TargetsFn targets, std::vector<Command> commands,
+                  ThenResultsFn then) const;
   // A read: on the writer thread (between batches: committed state only), authorize the
   // target, then fill the reply.
   void Query(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key, std::string_view method,

@@ -64,8 +64,12 @@ auth::Target KeyScopeTarget(const Ledger& l, const auth::Scope& s) {
       return BankTarget(BankId(s.id));
     case auth::ScopeKind::kAccount:
       return auth::Target{.bank = AccountTarget(l, AccountId(s.id)).bank};
+    case auth::ScopeKind::kTerminal: {
+      // A kiosk's keys belong to the bank of the merchant account it collects for.
+      const KioskRecord* k = l.FindKiosk(KioskId(s.id));
+      return auth::Target{.bank = k ? k->bank : BankId(), .terminal_id = s.id};
+    }
     case auth::ScopeKind::kDeployment:
-    case auth::ScopeKind::kTerminal:
       break;
   }
   return auth::Target{};
@@ -351,6 +355,9 @@ ServerUnaryReactor* SetupServiceImpl::CreateApiKey(CallbackServerContext* ctx,
     }
     if (args.scope.kind == auth::ScopeKind::kAccount && !l.FindAccount(AccountId(args.scope.id))) {
       return Finish(r, Status::InvalidArgument("scope.id: no such account"));
+    }
+    if (args.scope.kind == auth::ScopeKind::kTerminal && !l.FindKiosk(KioskId(args.scope.id))) {
+      return Finish(r, Status::InvalidArgument("scope.id: no such kiosk (RegisterKiosk first)"));
     }
     const auth::Target t = KeyScopeTarget(l, args.scope);
     if (auth::Decision d = auth::Authorize(caller, kCreateApiKey, t); !d.allowed()) {

@@ -48,12 +48,21 @@ struct Apply {
   void operator()(const DisburseLoanCmd& c) { out.result = l.DisburseLoan(c); }
   void operator()(const RepayLoanCmd& c) { out.result = l.RepayLoan(c); }
   void operator()(const WriteOffLoanCmd& c) { out.result = l.WriteOffLoan(c); }
+  void operator()(const RegisterKioskCmd& c) { out.result = l.RegisterKiosk(c); }
+  void operator()(const RegisterCardCmd& c) { out.result = l.RegisterCard(c); }
+  void operator()(const AuthorizeCardLoadCmd& c) { out.result = l.AuthorizeCardLoad(c); }
+  void operator()(const BlockCardCmd& c) { out.result = l.BlockCard(c); }
+  void operator()(const SettleOfflineCmd& c) { out.result = l.SettleOffline(c, &out.offline); }
 };
 
 struct RequestOfVisitor {
   const RequestId& operator()(const IssueOp& c) const { return c.cmd.request; }
   const RequestId& operator()(const RedeemOp& c) const { return c.cmd.request; }
   const RequestId& operator()(const DistributeOp& c) const { return c.cmd.request; }
+  const RequestId& operator()(const SettleOfflineCmd&) const {
+    static const RequestId kNone;
+    return kNone;
+  }
   template <typename C>
   const RequestId& operator()(const C& c) const {
     return c.request;
@@ -139,8 +148,10 @@ void Writer::Submit(std::vector<Command> commands, SubmitCallback done, Precheck
   }
   Pending p;
   p.has_cycle = std::any_of(commands.begin(), commands.end(), [](const Command& c) {
-    // A set-off run may post many mutual-credit payments: it goes alone, like a cycle.
-    return std::holds_alternative<RunCycleCmd>(c) || std::holds_alternative<RunSetoffCmd>(c);
+    // A set-off run may post many mutual-credit payments, and a kiosk batch up to
+    // kOfflineBatchMax settlements: each goes alone, like a cycle.
+    return std::holds_alternative<RunCycleCmd>(c) || std::holds_alternative<RunSetoffCmd>(c) ||
+           std::holds_alternative<SettleOfflineCmd>(c);
   });
   p.commands = std::move(commands);
   p.done = std::move(done);

@@ -73,14 +73,20 @@ using Command = std::variant<InitDeploymentCmd, CreateBankCmd, CreateCurrencyCmd
                              RunSetoffCmd,
                              // Microcredit (clearing/loans.h).
                              CreateLoanProductCmd, CreateSolidarityGroupCmd, DisburseLoanCmd,
-                             RepayLoanCmd, WriteOffLoanCmd>;
+                             RepayLoanCmd, WriteOffLoanCmd,
+                             // Cards and kiosks (clearing/cards.h).
+                             RegisterKioskCmd, RegisterCardCmd, AuthorizeCardLoadCmd,
+                             BlockCardCmd, SettleOfflineCmd>;
 
+// The command's request id; a zero id for SettleOfflineCmd, which is deduplicated per
+// record instead (clearing/cards.h).
 const RequestId& RequestOf(const Command& c);
 
 struct CommandResult {
   OpResult result;     // meaningful only when status is OK
   CycleReport report;  // RunCycleCmd only (empty otherwise)
   SetoffRun setoff;    // RunSetoffCmd only (empty otherwise)
+  SettleOfflineReport offline;  // SettleOfflineCmd only (empty otherwise)
   // Non-OK: the command was not acknowledged (UNAVAILABLE, RESOURCE_EXHAUSTED,
   // INVALID_ARGUMENT for an oversized submission); retrying the same request id is safe.
   Status status;
@@ -183,7 +189,7 @@ class Writer {
     std::vector<Command> commands;
     SubmitCallback done;
     Precheck precheck;
-    bool has_cycle = false;
+    bool has_cycle = false;  // a cycle, set-off run or kiosk batch: batched alone
   };
   enum class Resolution : uint8_t { kCommitted, kNotCommitted, kDiverged, kGaveUp };
 

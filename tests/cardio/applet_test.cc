@@ -138,8 +138,11 @@ TEST_F(AppletTest, WrongLengthsForEveryInstruction) {
       {"debit_with_data", with_data(kInsDebit, 1, 0), Sw::kWrongLength},
       {"debit_no_le", {0x80, kInsDebit, 0, 0}, Sw::kWrongLength},
       {"last_record_small_le", {0x80, kInsGetLastRecord, 0, 0, 0xD1}, WrongLe(210)},
-      {"init_load_small_le", {0x80, kInsInitializeLoad, 0, 0, 19}, WrongLe(20)},
-      {"init_load_no_le", {0x80, kInsInitializeLoad, 0, 0}, Sw::kWrongLength},
+      {"init_load_small_le", with_data(kInsInitializeLoad, 8, 83), WrongLe(84)},
+      {"init_load_no_le", with_data(kInsInitializeLoad, 8, std::nullopt), Sw::kWrongLength},
+      {"init_load_no_amount", {0x80, kInsInitializeLoad, 0, 0, 0}, Sw::kWrongLength},
+      {"init_load_short", with_data(kInsInitializeLoad, 7, 0), Sw::kWrongLength},
+      {"init_load_long", with_data(kInsInitializeLoad, 9, 0), Sw::kWrongLength},
       {"credit_load_short", with_data(kInsCreditLoad, 136, 0), Sw::kWrongLength},
       {"credit_load_no_le", with_data(kInsCreditLoad, 137, std::nullopt), Sw::kWrongLength},
       {"generate_key_short", with_data(kInsGenerateKey, 15, 0), Sw::kWrongLength},
@@ -165,7 +168,7 @@ TEST_F(AppletTest, PurseCommandsNeedAnIssuedCard) {
     EXPECT_EQ(client_.InitializePurchase(Purchase(Amount(1)))->sw, Sw::kConditionsOfUse);
     EXPECT_EQ(client_.Debit()->sw, Sw::kConditionsOfUse);
     EXPECT_EQ(client_.GetLastRecord()->sw, Sw::kConditionsOfUse);
-    EXPECT_EQ(client_.InitializeLoad()->sw, Sw::kConditionsOfUse);
+    EXPECT_EQ(client_.InitializeLoad(Amount(10))->sw, Sw::kConditionsOfUse);
     LoadToken t;
     t.card_id = TestCardId();
     t.load_id = LoadNumber(1);
@@ -299,6 +302,33 @@ TEST_F(AppletTest, LoadCreditsAndEmitsALoadRecord) {
   EXPECT_EQ(b->value->offline_count_cap, 4u);
 }
 
+// INITIALIZE LOAD signs the holder's request (card id, counter, challenge, amount) with
+// the certified card key; a negative amount is refused and changes nothing.
+TEST_F(AppletTest, InitializeLoadSignsTheLoadRequest) {
+  IssueAndLoad(Amount(100));
+  const PublicKey card_key = cert_.certificate.card_public_key;
+  auto c = client_.InitializeLoad(Amount(2500));
+  ASSERT_TRUE(c.ok() && c->ok()) << SwName(c->sw);
+  const LoadRequest request{TestCardId(), applet_.state().counter, c->value->challenge,
+                            Amount(2500)};
+  EXPECT_EQ(c->value->counter, 1u);
+  EXPECT_EQ(applet_.state().load_challenge, c->value->challenge);
+  EXPECT_TRUE(VerifyLoadRequestSignature(request, c->value->signature, card_key));
+  LoadRequest other = request;
+  other.amount = Amount(2501);  // the signature binds the amount
+  EXPECT_FALSE(VerifyLoadRequestSignature(other, c->value->signature, card_key));
+  other = request;
+  other.counter = 2;
+  EXPECT_FALSE(VerifyLoadRequestSignature(other, c->value->signature, card_key));
+  EXPECT_FALSE(VerifyLoadRequestSignature(request, c->value->signature, bank_.public_key));
+
+  const CardState before = applet_.state();
+  EXPECT_EQ(client_.InitializeLoad(Amount(-1))->sw, Sw::kBadData);
+  EXPECT_EQ(applet_.state(), before);
+  // Zero (renew the offline allowance only) is a valid request.
+  EXPECT_TRUE(client_.InitializeLoad(Amount::Zero())->ok());
+}
+
 TEST_F(AppletTest, LoadResetsOfflineCounters) {
   IssueAndLoad(Amount(10000));
   ASSERT_EQ(Pay(Purchase(Amount(3000), 1)), Sw::kOk);
@@ -331,12 +361,12 @@ TEST_F(AppletTest, LoadRefusals) {
   const SignedLoadToken used = TokenFor(client_, bank_, Amount(10), LoadNumber(2));
   ASSERT_TRUE(client_.CreditLoad(used)->ok());
   EXPECT_EQ(client_.CreditLoad(used)->sw, Sw::kConditionsOfUse);  // no challenge pending
-  (void)client_.InitializeLoad();
+  (void)client_.InitializeLoad(Amount(10));
   EXPECT_EQ(client_.CreditLoad(used)->sw, Sw::kSecurityStatus);  // old counter, challenge
 
   // A token for an old challenge: two INITIALIZE LOADs, the token of the first.
   const SignedLoadToken old = TokenFor(client_, bank_, Amount(10), LoadNumber(3));
-  ASSERT_TRUE(client_.InitializeLoad()->ok());
+  ASSERT_TRUE(client_.InitializeLoad(Amount(10))->ok());
   EXPECT_EQ(client_.CreditLoad(old)->sw, Sw::kSecurityStatus);
 
   // Signed by a wrong key (as a card whose own key was extracted would sign it).
@@ -610,7 +640,7 @@ TEST_F(AppletTest, StateRoundTripAndRefusals) {
   applet_.Reset();
   IssueAndLoad(Amount(9000));
   ASSERT_EQ(Pay(Purchase(Amount(400))), Sw::kOk);
-  ASSERT_TRUE(client_.InitializeLoad()->ok());  // a pending challenge is persistent
+  ASSERT_TRUE(client_.InitializeLoad(Amount(10))->ok());  // a pending challenge is persistent
   states.push_back(applet_.state());
   for (const CardState& s : states) {
     const Bytes bytes = SerializeCardState(s);

@@ -16,6 +16,8 @@
 
 #include "cardio/applet.h"
 #include "cardio/channel.h"
+#include "cardio/kiosk_batch.h"
+#include "cardio/load_request.h"
 #include "cardio/purse_client.h"
 #include "clearing/hash.h"
 #include "tests/cardio/card_fixture.h"
@@ -72,7 +74,15 @@ Vectors Generate() {
                                EncodeSignedCertificate(cert), std::nullopt});
   exchange("get_card_data", {kClaProprietary, kInsGetCardData, 0, 0, {}, 256});
 
-  exchange("initialize_load", {kClaProprietary, kInsInitializeLoad, 0, 0, {}, 256});
+  const Bytes load_answer = exchange("initialize_load", {kClaProprietary, kInsInitializeLoad, 0, 0,
+                                                         EncodeLoadAmount(Amount(10000)), 256});
+  const LoadRequest request{card, 0, challenge, Amount(10000)};
+  add("load_request_body", EncodeLoadRequestBody(request));
+  Result<LoadChallenge> answered =
+      DecodeLoadChallenge(std::span(load_answer).first(kLoadChallengeResponseSize));
+  AYNI_CHECK(answered.ok());
+  AYNI_CHECK(VerifyLoadRequestSignature(request, answered->signature, card_key));
+  add("load_request_signature", answered->signature);
   LoadToken t;
   t.card_id = card;
   t.counter = 0;
@@ -83,8 +93,8 @@ Vectors Generate() {
   t.offline_count_cap = 10;
   const SignedLoadToken token = SignLoadToken(t, bank);
   add("load_token", EncodeSignedLoadToken(token));
-  exchange("credit_load",
-           {kClaProprietary, kInsCreditLoad, 0, 0, EncodeSignedLoadToken(token), 256});
+  const Bytes credit = exchange(
+      "credit_load", {kClaProprietary, kInsCreditLoad, 0, 0, EncodeSignedLoadToken(token), 256});
   PurchaseRequest p;
   p.terminal_id = testing::TestTerminal();
   p.terminal_sequence = 1;
@@ -102,6 +112,16 @@ Vectors Generate() {
   exchange("get_balance", {kClaProprietary, kInsGetBalance, 0, 0, {}, 256});
   exchange("get_last_record", {kClaProprietary, kInsGetLastRecord, 0, 0, {}, 256});
   AYNI_CHECK(random.pending() == 0);
+
+  // The kiosk's batch of the two records above (load, then debit), sequence 1.
+  const KeySeed kiosk_seed = testing::FilledSeed(0x4B);
+  const KeyPair kiosk = KeyPairFromSeed(kiosk_seed);
+  add("kiosk_seed", kiosk_seed);
+  add("kiosk_public_key", kiosk.public_key);
+  const std::vector<Bytes> records = {Bytes(credit.begin(), credit.begin() + kRecordSize),
+                                      Bytes(debit.begin(), debit.begin() + kRecordSize)};
+  add("kiosk_batch_body", EncodeKioskBatchBody(p.terminal_id, 1, records));
+  add("kiosk_batch_signature", SignKioskBatch(p.terminal_id, 1, records, kiosk));
   return v;
 }
 

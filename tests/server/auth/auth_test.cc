@@ -378,6 +378,16 @@ const std::map<std::string, std::string> kExpected = {
     {"/ayni.v1.LoanService/GetLoan",                   "Y.Y Y.. ... ... Y.Y ..."},
     {"/ayni.v1.LoanService/ListLoans",                 "Y.Y Y.. ... ... Y.Y ..."},
     {"/ayni.v1.LoanService/GetPortfolio",              "Y.Y Y.. ... ... Y.Y ..."},
+    // Cards (SPEC §5): a kiosk submits only its own batches and forwards card-signed loads
+    // for its own terminal (any card of the deployment); a teller loads its bank's cards.
+    {"/ayni.v1.CardService/RegisterKiosk",             "Y.Y Y.. ... ... ... ..."},
+    {"/ayni.v1.CardService/RegisterCard",              "Y.Y Y.. ... ... ... ..."},
+    {"/ayni.v1.CardService/AuthorizeLoad",             "Y.Y Y.. Y.. ... ... ..."},
+    {"/ayni.v1.CardService/BlockCard",                 "Y.Y Y.. ... ... ... ..."},
+    {"/ayni.v1.CardService/SubmitOfflineBatch",        "... ... Y.. ... ... ..."},
+    {"/ayni.v1.CardService/GetDenyList",               "YYY YY. YY. ... YYY ..."},
+    {"/ayni.v1.CardService/GetCard",                   "Y.Y Y.. ... ... Y.Y ..."},
+    {"/ayni.v1.CardService/CardAudit",                 "Y.Y ... ... ... Y.Y ..."},
 };
 // clang-format on
 
@@ -388,7 +398,7 @@ TEST(Policy, EveryMethodHasOneRowAndOneExpectation) {
     EXPECT_NE(FindPolicy(m.full_name), nullptr) << "no policy row: " << m.full_name;
     EXPECT_EQ(kExpected.count(m.full_name), 1u) << "no expectation: " << m.full_name;
   }
-  EXPECT_GE(proto.size(), 37u);
+  EXPECT_GE(proto.size(), 54u);
   std::set<std::string> rows;
   for (const PolicyRow& row : PolicyTable()) {
     EXPECT_TRUE(rows.insert(std::string(row.method)).second) << "duplicate " << row.method;
@@ -501,14 +511,39 @@ TEST(Policy, AuditorIsDeniedEveryStateChangingMethod) {
   EXPECT_GE(writes, 18);
 }
 
-TEST(Policy, KioskIsDeniedEverythingInTodaysServices) {
+// A kiosk key reaches CardService only, and there only its own terminal's calls and the
+// deny-list: nothing of the other services.
+TEST(Policy, KioskReachesOnlyItsCardCalls) {
+  const std::set<std::string> kiosk_methods = {"/ayni.v1.CardService/SubmitOfflineBatch",
+                                               "/ayni.v1.CardService/AuthorizeLoad",
+                                               "/ayni.v1.CardService/GetDenyList"};
+  int allowed = 0;
   for (const auto& m : AyniMethods()) {
     for (const KeyRecord& k : AllProbeKeys(Role::kKiosk)) {
       for (const Target& t : kTargets) {
-        EXPECT_FALSE(Authorize(k, m.full_name, t).allowed()) << m.full_name;
+        const bool ok = Authorize(k, m.full_name, t).allowed();
+        if (!kiosk_methods.count(m.full_name)) EXPECT_FALSE(ok) << m.full_name;
+        allowed += ok ? 1 : 0;
       }
     }
   }
+  EXPECT_GT(allowed, 0);
+  const KeyRecord kiosk = Key(Role::kKiosk, Scope::OfTerminal(kTerminalA));
+  // Its own batches only: another kiosk's terminal, or an unknown one (0), is denied.
+  const char* submit = "/ayni.v1.CardService/SubmitOfflineBatch";
+  EXPECT_TRUE(Authorize(kiosk, submit, {.terminal_id = kTerminalA}).allowed());
+  Decision d = Authorize(kiosk, submit, {.bank = kBankA, .terminal_id = kTerminalB});
+  ASSERT_FALSE(d.allowed());
+  EXPECT_NE(d.status().message().find("its own terminal"), std::string::npos);
+  EXPECT_FALSE(Authorize(kiosk, submit, {}).allowed());
+  // A card-signed load at its own kiosk, for a card of any bank.
+  const char* load = "/ayni.v1.CardService/AuthorizeLoad";
+  EXPECT_TRUE(Authorize(kiosk, load, {.bank = kBankB, .terminal_id = kTerminalA}).allowed());
+  EXPECT_FALSE(Authorize(kiosk, load, {.bank = kBankA}).allowed());
+  // A teller loads only its own bank's cards, whatever kiosk is named.
+  const KeyRecord teller = Key(Role::kTeller, Scope::OfBank(kBankA));
+  EXPECT_TRUE(Authorize(teller, load, {.bank = kBankA}).allowed());
+  EXPECT_FALSE(Authorize(teller, load, {.bank = kBankB, .terminal_id = kTerminalA}).allowed());
   EXPECT_TRUE(IsUnauthenticatedMethod("/grpc.health.v1.Health/Check"));
   EXPECT_TRUE(IsUnauthenticatedMethod("/grpc.health.v1.Health/Watch"));
   EXPECT_FALSE(IsUnauthenticatedMethod("/ayni.v1.LedgerService/Pay"));

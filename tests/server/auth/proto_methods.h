@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ayni/v1/audit.pb.h"
+#include "ayni/v1/cards.pb.h"
 #include "ayni/v1/clearing.pb.h"
 #include "ayni/v1/ledger.pb.h"
 #include "ayni/v1/loans.pb.h"
@@ -21,12 +22,20 @@ namespace ayni::auth::testing {
 inline constexpr const char* kAyniServices[] = {
     "ayni.v1.SetupService",    "ayni.v1.LedgerService", "ayni.v1.ReservesService",
     "ayni.v1.ClearingService", "ayni.v1.AuditService",  "ayni.v1.SetoffService",
-    "ayni.v1.LoanService",
+    "ayni.v1.LoanService",     "ayni.v1.CardService",
+};
+
+// State-changing methods whose request has no request_id: a kiosk batch is deduplicated
+// per record (card, counter), so an uploaded-again batch is harmless (cards.proto).
+inline constexpr const char* kWritesWithoutRequestId[] = {
+    "/ayni.v1.CardService/SubmitOfflineBatch",
 };
 
 struct ProtoMethod {
   std::string full_name;  // "/ayni.v1.LedgerService/Pay"
-  bool changes_state;     // its request starts with `bytes request_id = 1` (common.proto)
+  // Its request starts with `bytes request_id = 1` (common.proto), or it is one of
+  // kWritesWithoutRequestId.
+  bool changes_state;
 };
 
 // Every method of every ayni.v1 service. Touching one message per file links the
@@ -39,6 +48,7 @@ inline std::vector<ProtoMethod> AyniMethods() {
   (void)ayni::v1::ReserveAuditRequest::descriptor();
   (void)ayni::v1::RunSetoffRequest::descriptor();
   (void)ayni::v1::GetLoanRequest::descriptor();
+  (void)ayni::v1::GetCardRequest::descriptor();
   const google::protobuf::DescriptorPool* pool = google::protobuf::DescriptorPool::generated_pool();
   std::vector<ProtoMethod> out;
   for (const char* name : kAyniServices) {
@@ -48,8 +58,10 @@ inline std::vector<ProtoMethod> AyniMethods() {
     for (int i = 0; i < s->method_count(); ++i) {
       const google::protobuf::MethodDescriptor* m = s->method(i);
       const google::protobuf::FieldDescriptor* id = m->input_type()->FindFieldByNumber(1);
-      out.push_back(
-          {"/" + s->full_name() + "/" + m->name(), id != nullptr && id->name() == "request_id"});
+      const std::string full = "/" + s->full_name() + "/" + m->name();
+      bool writes = id != nullptr && id->name() == "request_id";
+      for (const char* w : kWritesWithoutRequestId) writes = writes || full == w;
+      out.push_back({full, writes});
     }
   }
   return out;

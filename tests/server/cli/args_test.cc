@@ -288,7 +288,7 @@ TEST(ArgsTest, EveryUsageErrorIsRefusedWithAUsageLine) {
       {{"clearing", "show", "0"}, "CYCLE_NUMBER"},
       {{"clearing", "run", "--memo", "x"}, "unknown option --memo"},
       {{"audit", "reserves", "PALMAS"}, "too many"},
-      {{"audit", "cards"}, "unknown command"},
+      {{"audit", "kiosks"}, "unknown command"},
       {{"key", "create", "root", "deployment", "x"}, "ROLE"},
       {{"key", "create", "admin", "planet", "x"}, "SCOPE_KIND"},
       {{"key", "create", "admin", "deployment", "3", "x"}, "takes no ID"},
