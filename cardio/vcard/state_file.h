@@ -8,8 +8,10 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "cardio/applet.h"
+#include "cardio/file_io.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio {
@@ -22,15 +24,10 @@ class StateLock {
  public:
   // kFailedPrecondition when another process holds it.
   static Result<StateLock> Acquire(const std::string& path);
-  StateLock(StateLock&& other) noexcept;
-  StateLock& operator=(StateLock&&) = delete;
-  StateLock(const StateLock&) = delete;
-  StateLock& operator=(const StateLock&) = delete;
-  ~StateLock();
 
  private:
-  explicit StateLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit StateLock(FileLock lock) : lock_(std::move(lock)) {}
+  FileLock lock_;
 };
 // nullopt when the file does not exist (a blank card); an error when it is unreadable or
 // not a valid state.

@@ -2,16 +2,14 @@
 // Parses the command line, reads the API key (--key-file or AYNI_KEY; never printed),
 // opens a channel and runs one command. The channel is TLS when --tls-ca (or AYNI_TLS_CA)
 // names the CA to trust, else plaintext, which is allowed to a loopback server only.
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 #include <sodium.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
+#include <utility>
 
 #include "server/cli/args.h"
+#include "server/cli/channel.h"
 #include "server/cli/output.h"
 #include "server/cli/runner.h"
 
@@ -57,58 +55,38 @@ int main(int argc, char** argv) {
     return kExitLocal;
   }
 
-  std::string raw;
-  std::string source;
+  std::string token;
   if (!inv->global.key_file.empty()) {
-    source = inv->global.key_file;
-    std::ifstream f(inv->global.key_file);
-    if (!f) {
-      std::cerr << "ayni: cannot read the key file " << inv->global.key_file << '\n';
+    auto t = ReadApiKeyFile(inv->global.key_file);
+    if (!t.ok()) {
+      std::cerr << "ayni: " << t.status().message() << '\n';
       return kExitLocal;
     }
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    raw = ss.str();
+    token = std::move(t).value();
   } else {
-    source = "AYNI_KEY";
-    raw = Env("AYNI_KEY");
+    std::string raw = Env("AYNI_KEY");
     if (raw.empty()) {
       std::cerr << "ayni: no API key: pass --key-file FILE or set AYNI_KEY\n";
       return kExitUsage;
     }
+    auto t = CleanToken(raw, "AYNI_KEY");
+    sodium_memzero(raw.data(), raw.size());
+    if (!t.ok()) {
+      std::cerr << "ayni: " << t.status().message() << '\n';
+      return kExitLocal;
+    }
+    token = std::move(t).value();
   }
-  auto token = CleanToken(raw, source);
-  sodium_memzero(raw.data(), raw.size());
-  if (!token.ok()) {
-    std::cerr << "ayni: " << token.status().message() << '\n';
+
+  auto channel = OpenChannel({inv->global.server, inv->global.tls_ca, inv->global.tls_server_name});
+  if (!channel.ok()) {
+    std::cerr << "ayni: " << channel.status().message() << '\n';
     return kExitLocal;
   }
 
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  grpc::ChannelArguments channel_args;
-  // A set-off report carries one notice per invoice (≈ 50 bytes each): a run over the
-  // SPEC §9 figure of 100k invoices is ≈ 5 MB, past gRPC's 4 MB default for replies.
-  constexpr int kReplyBytesMax = 256 << 20;
-  channel_args.SetMaxReceiveMessageSize(kReplyBytesMax);
-  if (tls) {
-    std::ifstream f(inv->global.tls_ca);
-    std::ostringstream ca;
-    ca << f.rdbuf();
-    if (!f || ca.str().find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
-      std::cerr << "ayni: cannot read a PEM CA certificate from " << inv->global.tls_ca << '\n';
-      return kExitLocal;
-    }
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = ca.str();
-    credentials = grpc::SslCredentials(ssl);
-    if (!inv->global.tls_server_name.empty()) {
-      channel_args.SetSslTargetNameOverride(inv->global.tls_server_name);
-    }
-  }
-
   RunContext ctx;
-  ctx.channel = grpc::CreateCustomChannel(inv->global.server, credentials, channel_args);
-  ctx.token = *token;
+  ctx.channel = *channel;
+  ctx.token = token;
   ctx.global = inv->global;
   ctx.out = &std::cout;
   ctx.err = &std::cerr;

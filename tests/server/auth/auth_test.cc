@@ -522,7 +522,9 @@ TEST(Policy, KioskReachesOnlyItsCardCalls) {
     for (const KeyRecord& k : AllProbeKeys(Role::kKiosk)) {
       for (const Target& t : kTargets) {
         const bool ok = Authorize(k, m.full_name, t).allowed();
-        if (!kiosk_methods.count(m.full_name)) EXPECT_FALSE(ok) << m.full_name;
+        if (!kiosk_methods.count(m.full_name)) {
+          EXPECT_FALSE(ok) << m.full_name;
+        }
         allowed += ok ? 1 : 0;
       }
     }

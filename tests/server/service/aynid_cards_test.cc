@@ -182,7 +182,8 @@ class CardsTest : public AynidFixture {
     return std::make_unique<Cards>(addr_, NewKey(v1::ROLE_KIOSK, v1::SCOPE_KIND_TERMINAL, k.id));
   }
 
-  v1::RegisterCardRequest CardRequest(SimCard& card, uint64_t account, uint64_t expiry_s) {
+  v1::RegisterCardRequest CardRequest(SimCard& card, uint64_t account, uint64_t expiry_s,
+                                      uint32_t offline_count_max = 20) {
     auto pk = card.client->GenerateKey(card.id);
     EXPECT_TRUE(pk.ok() && pk->ok());
     v1::RegisterCardRequest q;
@@ -192,7 +193,7 @@ class CardsTest : public AynidFixture {
     q.set_account_id(account);
     q.mutable_limits()->set_payment_max_minor(5000);
     q.mutable_limits()->set_offline_amount_max_minor(20000);
-    q.mutable_limits()->set_offline_count_max(20);
+    q.mutable_limits()->set_offline_count_max(offline_count_max);
     q.mutable_limits()->set_balance_max_minor(100000);
     q.set_expiry_s(expiry_s);
     return q;
@@ -200,8 +201,9 @@ class CardsTest : public AynidFixture {
 
   // GENERATE KEY, RegisterCard, PUT BANK KEY, PUT CERTIFICATE: the card is issued.
   v1::RegisterCardReply Issue(Cards& who, SimCard& card, uint64_t account, uint64_t expiry_s,
-                              v1::RegisterCardRequest* sent = nullptr) {
-    v1::RegisterCardRequest q = CardRequest(card, account, expiry_s);
+                              v1::RegisterCardRequest* sent = nullptr,
+                              uint32_t offline_count_max = 20) {
+    v1::RegisterCardRequest q = CardRequest(card, account, expiry_s, offline_count_max);
     if (sent) *sent = q;
     v1::RegisterCardReply rep;
     AYNI_EXPECT_OK(CARD(who, RegisterCard, q, rep));
@@ -652,7 +654,8 @@ TEST_F(CardsTest, CardsEndToEnd) {
     EXPECT_EQ(rep.returned_load_ids(0), Str(unapplied.token->token.load_id.bytes()));
     EXPECT_EQ(BalanceOf(*admin_, net_.a[0]), before);
     bool returned = false;
-    for (const v1::CardLoad& l : GetCard(c1.id).loads()) {
+    const v1::Card c1_now = GetCard(c1.id);
+    for (const v1::CardLoad& l : c1_now.loads()) {
       if (l.load_id() == Str(unapplied.token->token.load_id.bytes())) {
         returned = l.state() == "returned";
       }
@@ -899,6 +902,46 @@ TEST_F(CardsTest, InputAndRoles) {
     AYNI_EXPECT_OK(RPC(admin_a, setup, CreateApiKey, q, rep));
     EXPECT_FALSE(rep.token().empty());
   }
+}
+
+// A batch large enough to be verified in several chunks across the pool: every record's
+// result comes back at its own index, the one forged record among them refused alone.
+TEST_F(CardsTest, LargeBatchVerifiedInParallelAnswersInOrder) {
+  Start();
+  const uint64_t m1 = OpenMerchant(net_.bank_a, net_.cur_a);
+  Kiosk k1 = RegisterKiosk(*teller_a_, m1, 1);
+  auto kiosk1 = KioskClient(k1);
+  SimCard c(11, CardId::FromParts(0xCA, 11));
+  Issue(*teller_a_, c, net_.a[0], NowS() + 86400, nullptr, 1000);
+  LoadOutcome load = Load(*teller_a_, c, 50000, Sign::kNone);
+  ASSERT_TRUE(load.record.has_value());
+  std::vector<cardio::Bytes> records = {Encode(*load.record)};
+  constexpr int kDebits = 400;
+  for (int i = 0; i < kDebits; ++i) records.push_back(Encode(Pay(c, k1, 10)));
+  constexpr size_t kForged = 250;
+  records[kForged].back() ^= 0x80;
+  v1::SubmitOfflineBatchReply rep;
+  AYNI_EXPECT_OK(Submit(*kiosk1, k1, records, &rep));
+  ASSERT_EQ(rep.results_size(), kDebits + 1);
+  for (int i = 0; i <= kDebits; ++i) {
+    const v1::ReceiptResult& r = rep.results(i);
+    EXPECT_EQ(r.index(), static_cast<uint32_t>(i));
+    EXPECT_EQ(r.counter(), static_cast<uint32_t>(i + 1));  // counters start at 1
+    if (i == 0) {
+      EXPECT_EQ(r.status(), v1::RECEIPT_STATUS_LOAD_CONFIRMED);
+    } else if (static_cast<size_t>(i) == kForged) {
+      EXPECT_EQ(r.reject(), v1::RECEIPT_REJECT_BAD_SIGNATURE);
+    } else {
+      EXPECT_EQ(r.status(), v1::RECEIPT_STATUS_SETTLED) << i;
+    }
+  }
+  EXPECT_EQ(rep.settled(), static_cast<uint32_t>(kDebits - 1));
+  EXPECT_EQ(rep.rejected(), 1u);
+  EXPECT_EQ(BalanceOf(*admin_, m1), 10 * (kDebits - 1));
+  const v1::CardAuditReply audit = Audit();
+  EXPECT_TRUE(audit.ok());
+  ASSERT_EQ(audit.cards_with_gaps_size(), 1);  // the forged record's counter is missing
+  EXPECT_EQ(audit.cards_with_gaps(0).missing_counters(), 1u);
 }
 
 }  // namespace
