@@ -20,17 +20,16 @@
 #include "cardio/purse_client.h"
 #include "clearing/hash.h"
 #include "tests/cardio/card_fixture.h"
+#include "tests/cardio/virtual_card.h"
 
 namespace ayni::cardio {
 namespace {
 
+using testing::Env;
+using testing::VirtualCard;
+
 constexpr const char* kReader = "Virtual PCD 00 00";
 constexpr int kCardWaitMs = 15000;
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
 
 // Runs ayni-vcard with `args`; returns its exit code and stdout.
 std::pair<int, std::string> RunCli(const std::vector<std::string>& args) {
@@ -44,56 +43,6 @@ std::pair<int, std::string> RunCli(const std::vector<std::string>& args) {
   const int status = p ? pclose(p) : -1;
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
-
-// One ayni-vcard process: a card in the reader while it runs.
-class VirtualCard {
- public:
-  VirtualCard(std::string state, std::vector<std::string> extra = {})
-      : state_(std::move(state)), extra_(std::move(extra)) {}
-  ~VirtualCard() { Kill(); }
-
-  void Insert() {
-    std::vector<std::string> args = {Env("AYNI_VCARD"), "--state", state_, "run"};
-    args.insert(args.end(), extra_.begin(), extra_.end());
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    pid_ = ::fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      // The card must not outlive a crashed test (it would hold ctest's output pipe).
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(1);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  // SIGKILL: the card is pulled, whatever it was doing.
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = 0;
-  }
-  // SIGTERM: a clean stop; returns the exit code.
-  int Stop() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    return WaitExit();
-  }
-  int WaitExit() {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = 0;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  std::string state_;
-  std::vector<std::string> extra_;
-  pid_t pid_ = 0;
-};
 
 class PcscCardTest : public ::testing::Test {
  protected:
