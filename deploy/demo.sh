@@ -42,7 +42,7 @@ fi
 "$root/deploy/install-deps.sh"
 echo "== build"
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$root/build" -j"$(nproc)" --target aynid ayni >/dev/null
+cmake --build "$root/build" -j"$(nproc)" --target aynid ayni ayni-kiosk ayni-vcard >/dev/null
 
 stop
 mkdir -p "$var"
@@ -53,18 +53,30 @@ dsn=$("$root/deploy/pg.sh" dsn "$pg_dir")
 
 echo "== aynid"
 rm -f "$var/admin.key"
-nohup "$root/build/server/service/aynid" --pg-dsn "$dsn" --listen "127.0.0.1:$port" \
-  --admin-key-file "$var/admin.key" --clearing-key-file "$var/clearing.key" \
-  >"$var/aynid.log" 2>&1 &
-echo $! >"$var/aynid.pid"
-for _ in $(seq 300); do
-  grep -q "listening on" "$var/aynid.log" && break
-  kill -0 "$(cat "$var/aynid.pid")" 2>/dev/null || { cat "$var/aynid.log" >&2; exit 1; }
-  sleep 0.1
-done
-address=$(sed -n 's/^aynid: listening on //p' "$var/aynid.log" | head -1)
-[ -n "$address" ] || { echo "demo: aynid did not start" >&2; cat "$var/aynid.log" >&2; exit 1; }
-echo "aynid listening on $address (log: $var/aynid.log)"
+sock="$var/aynid.sock"
+start_aynid() {
+  : >"$var/aynid.log"
+  nohup "$root/build/server/service/aynid" --pg-dsn "$dsn" --listen "127.0.0.1:$port" \
+    --listen-unix "$sock" --admin-key-file "$var/admin.key" \
+    --clearing-key-file "$var/clearing.key" >>"$var/aynid.log" 2>&1 &
+  echo $! >"$var/aynid.pid"
+  for _ in $(seq 300); do
+    grep -q "listening on" "$var/aynid.log" && break
+    kill -0 "$(cat "$var/aynid.pid")" 2>/dev/null || { cat "$var/aynid.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  address=$(sed -n 's/^aynid: listening on //p' "$var/aynid.log" | head -1)
+  [ -n "$address" ] || { echo "demo: aynid did not start" >&2; cat "$var/aynid.log" >&2; exit 1; }
+}
+stop_aynid() {
+  local pid
+  pid=$(cat "$var/aynid.pid")
+  kill "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  rm -f "$var/aynid.pid"
+}
+start_aynid
+echo "aynid listening on $address and unix:$sock (log: $var/aynid.log)"
 
 ayni() { "$root/build/server/cli/ayni" --server "$address" --key-file "$var/admin.key" "$@"; }
 # Runs an ayni command, shows its output, and prints the value of field $1 on fd 3.
@@ -165,6 +177,78 @@ step "The group repays its first instalment: interest 1.20, then principal 30.00
 ayni loans repay "$emprestimo" 31.20 >&2
 ayni loans show "$emprestimo" >&2
 ayni loans portfolio --bank PALMAS >&2
+if [ "$(id -u)" -eq 0 ]; then
+  # The card steps need a card reader: a private pcscd with the vpcd driver and ayni-vcard
+  # as Ana's card, in their own mount + network namespace (tests/cardio/card_env.sh). The
+  # kiosk reaches aynid over its Unix socket from in there.
+  card_id=ca000000000000000000000000000a1a
+  card_state="$var/card-ana.state"
+  kiosk_dir="$var/kiosk"
+  desk_dir="$var/desk"
+  rm -rf "$kiosk_dir" "$desk_dir" "$card_state" "$card_state".*
+  mkdir -p -m 0700 "$kiosk_dir" "$desk_dir"
+  terminal=7e0000000000000000000000000000c1
+  # Runs "$@" with Ana's card in the reader.
+  with_card() {
+    "$root/tests/cardio/card_env.sh" bash -c '
+      "$0" --state "$1" run >>"$2/vcard.log" 2>&1 &
+      card=$!
+      shift 2
+      status=0
+      "$@" || status=$?
+      kill "$card"
+      wait "$card" 2>/dev/null || true
+      exit "$status"' "$root/build/cardio/vcard/ayni-vcard" "$card_state" "$var" "$@"
+  }
+  # The bank's desk (a TELLER key) and the kiosk, as commands with_card can run.
+  desk=("$root/build/cardio/kiosk/ayni-kiosk" --dir "$desk_dir" --server "unix:$sock"
+    --key-file "$desk_dir/api.key")
+
+  step "Cards: a kiosk at Caio's grocery makes its own key and is registered at Banco Palmas"
+  kiosk_pub=$("$root/build/cardio/kiosk/ayni-kiosk" --dir "$kiosk_dir" init --terminal-id "$terminal" \
+    --merchant-account "$caio_palma" | tee /dev/stderr | sed -n 's/^public key: *//p')
+  kiosk_id=$(field "kiosk id" kiosk register --terminal-id "$terminal" --public-key "$kiosk_pub" \
+    --merchant "$caio_palma" --label "Mercearia do Caio")
+  ayni key create kiosk terminal "$kiosk_id" "kiosk mercearia do Caio" \
+    --token-file "$kiosk_dir/api.key" >&2
+  ayni key create teller bank PALMAS "balcão Banco Palmas" --token-file "$desk_dir/api.key" >&2
+  kiosk=("$root/build/cardio/kiosk/ayni-kiosk" --dir "$kiosk_dir" --server "unix:$sock"
+    --key-file "$kiosk_dir/api.key" --kiosk-id "$kiosk_id")
+  step "The bank's desk is a terminal too: its load records go up like a kiosk's receipts"
+  desk_pub=$("${desk[@]}" init --terminal-id 7e0000000000000000000000000000d1 |
+    tee /dev/stderr | sed -n 's/^public key: *//p')
+  palmas=$(field "member id" member create PALMAS "Banco Palmas (balcão)")
+  palmas_merchant=$(field "account id" account open "$palmas" PALMA --merchant)
+  desk_kiosk=$(field "kiosk id" kiosk register --terminal-id 7e0000000000000000000000000000d1 \
+    --public-key "$desk_pub" --merchant "$palmas_merchant" --label "Balcão Banco Palmas")
+  ayni key create kiosk terminal "$desk_kiosk" "balcão: uploads" \
+    --token-file "$desk_dir/upload.key" >&2
+  step "At the bank's desk Ana gets a purse card: the card makes its key, the bank certifies it"
+  with_card "${desk[@]}" issue --card-id "$card_id" --account "$ana_palma" --payment-max 50.00 \
+    --offline-max 200.00 --offline-count-max 20 --balance-max 500.00 --expiry 2030-01-01 >&2
+  step "The teller loads 60.00 from Ana's account onto the card (PALMA → CARD_FLOAT)"
+  with_card "${desk[@]}" load 60.00 >&2
+  step "The desk uploads the card's load record; the kiosk syncs the banks' keys and deny-list"
+  "${desk[@]}" --key-file "$desk_dir/upload.key" --kiosk-id "$desk_kiosk" sync >&2
+  "${kiosk[@]}" sync >&2
+  step "The server goes away; Ana buys 12.50 of groceries at the kiosk, offline"
+  stop_aynid
+  with_card "${kiosk[@]}" pay 12.50 >&2
+  "${kiosk[@]}" status >&2
+  rc=0
+  "${kiosk[@]}" sync >&2 || rc=$?
+  [ "$rc" -eq 3 ] || { echo "demo: sync without a server should exit 3, got $rc" >&2; exit 1; }
+  step "The server is back: the kiosk uploads its receipt and Caio is paid from CARD_FLOAT, once"
+  start_aynid
+  "${kiosk[@]}" sync >&2
+  "${kiosk[@]}" sync >&2
+  ayni card show "$card_id" >&2
+  ayni account show "$caio_palma" >&2
+  step "Card audit: the card float against the cards' shadow balances"
+  ayni audit cards >&2
+else
+  step "Cards: skipped (the card reader needs root for its private pcscd; run the demo as root)"
+fi
 step "Reserve audit"
 ayni audit reserves >&2
 

@@ -1,6 +1,6 @@
 // aynid: the Ayni clearing server (SPEC §6, §8, §10).
 //
-//   aynid [--config FILE] [--pg-dsn DSN] [--listen HOST:PORT] [--admin-key-file PATH]
+//   aynid [--config FILE] [--pg-dsn DSN] [--listen HOST:PORT] [--listen-unix PATH] [--admin-key-file PATH]
 //         [--tls-cert-file PEM --tls-key-file PEM] [--clearing-key-file PATH]
 //
 // Settings: flag > environment (AYNI_PG_DSN, AYNI_LISTEN, …) > config file (--config or
@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -229,6 +230,15 @@ int main(int argc, char** argv) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(opt.listen, server::MakeServerCredentials(tls.value()), &port);
+  int unix_bound = 0;
+  if (!opt.listen_unix.empty()) {
+    // A stale socket of a previous run would make the bind fail.
+    if (::unlink(opt.listen_unix.c_str()) != 0 && errno != ENOENT) {
+      return Fail("cannot remove the old socket " + opt.listen_unix + ": " + std::strerror(errno));
+    }
+    builder.AddListeningPort("unix:" + opt.listen_unix, server::MakeServerCredentials(tls.value()),
+                             &unix_bound);
+  }
   builder.RegisterService(&ledger_service);
   builder.RegisterService(&reserves_service);
   builder.RegisterService(&clearing_service);
@@ -238,14 +248,16 @@ int main(int argc, char** argv) {
   builder.RegisterService(&loan_service);
   builder.RegisterService(&card_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) {
+  if (!server || port == 0 || (!opt.listen_unix.empty() && unix_bound == 0)) {
     writer.Stop();
-    return Fail("cannot listen on " + opt.listen);
+    return Fail("cannot listen on " + opt.listen +
+                (opt.listen_unix.empty() ? "" : " and unix:" + opt.listen_unix));
   }
   server->GetHealthCheckService()->SetServingStatus(true);
   const std::string host = opt.listen.substr(0, opt.listen.rfind(':'));
   Log(opt.tls() ? "TLS with the certificate in " + opt.tls_cert_file
                 : std::string("plaintext (loopback only)"));
+  if (!opt.listen_unix.empty()) Log("also listening on unix:" + opt.listen_unix);
   std::cout << "aynid: listening on " << host << ":" << port << std::endl;
 
   int sig = 0;

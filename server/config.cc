@@ -20,9 +20,10 @@ struct Setting {
   std::string Config::*field;
 };
 
-constexpr std::array<Setting, 6> kSettings = {{
+constexpr std::array<Setting, 7> kSettings = {{
     {"pg_dsn", "--pg-dsn", "AYNI_PG_DSN", &Config::pg_dsn},
     {"listen", "--listen", "AYNI_LISTEN", &Config::listen},
+    {"listen_unix", "--listen-unix", "AYNI_LISTEN_UNIX", &Config::listen_unix},
     {"admin_key_file", "--admin-key-file", "AYNI_ADMIN_KEY_FILE", &Config::admin_key_file},
     {"tls_cert_file", "--tls-cert-file", "AYNI_TLS_CERT_FILE", &Config::tls_cert_file},
     {"tls_key_file", "--tls-key-file", "AYNI_TLS_KEY_FILE", &Config::tls_key_file},
@@ -319,6 +320,12 @@ Status Validate(const Config& c) {
         "port 0 … 65535, got \"" +
         c.listen + "\"");
   }
+  if (!c.listen_unix.empty() &&
+      (c.listen_unix.front() != '/' || c.listen_unix.size() > kUnixPathBytesMax)) {
+    return Status::InvalidArgument("listen_unix must be an absolute path of at most " +
+                                   std::to_string(kUnixPathBytesMax) + " bytes, got \"" +
+                                   c.listen_unix + "\"");
+  }
   if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
     return Status::FailedPrecondition(
         std::string("TLS needs both tls_cert_file and tls_key_file; only ") +
@@ -364,8 +371,9 @@ std::string DescribeDsn(const std::string& dsn) {
 
 std::string ConfigUsage() {
   std::string s =
-      "usage: aynid [--config FILE] [--pg-dsn DSN] [--listen HOST:PORT] [--admin-key-file PATH]\n"
-      "             [--tls-cert-file PEM --tls-key-file PEM] [--clearing-key-file PATH]\n"
+      "usage: aynid [--config FILE] [--pg-dsn DSN] [--listen HOST:PORT] [--listen-unix PATH]\n"
+      "             [--admin-key-file PATH] [--tls-cert-file PEM --tls-key-file PEM]\n"
+      "             [--clearing-key-file PATH]\n"
       "Each --flag may be written --flag=VALUE. Precedence: flag > environment > config file\n"
       "(--config or AYNI_CONFIG) > default.\n";
   for (const Setting& st : kSettings) {

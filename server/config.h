@@ -6,6 +6,7 @@
 //   key                 flag                  environment              default
 //   pg_dsn              --pg-dsn              AYNI_PG_DSN              (none: required)
 //   listen              --listen              AYNI_LISTEN              127.0.0.1:7443
+//   listen_unix         --listen-unix         AYNI_LISTEN_UNIX         (empty: none)
 //   admin_key_file      --admin-key-file      AYNI_ADMIN_KEY_FILE      (empty)
 //   tls_cert_file       --tls-cert-file       AYNI_TLS_CERT_FILE       (empty: no TLS)
 //   tls_key_file        --tls-key-file        AYNI_TLS_KEY_FILE        (empty: no TLS)
@@ -41,10 +42,15 @@ inline constexpr std::string_view kDefaultListen = "127.0.0.1:7443";
 inline constexpr size_t kConfigFileBytesMax = 64 * 1024;
 // Longer than any path or DSN an operator writes; bounds what a line can hold.
 inline constexpr size_t kConfigValueBytesMax = 4096;
+// sockaddr_un's sun_path holds 108 bytes with its terminating NUL.
+inline constexpr size_t kUnixPathBytesMax = 107;
 
 struct Config {
   std::string pg_dsn;
   std::string listen = std::string(kDefaultListen);
+  // A second, local endpoint: a Unix socket at this absolute path (e.g. for clients in
+  // another network namespace on the same host). Same credentials and keys as `listen`.
+  std::string listen_unix;
   std::string admin_key_file;
   std::string tls_cert_file;
   std::string tls_key_file;
@@ -82,7 +88,8 @@ Result<std::map<std::string, std::string>> ReadConfigFile(const std::string& pat
 Result<Invocation> LoadConfig(const std::vector<std::string>& args, const Environment& env);
 
 // Checks the merged settings: pg_dsn is set; tls_cert_file and tls_key_file are both set or
-// both empty; listen is HOST:PORT; a non-loopback listen address needs TLS.
+// both empty; listen is HOST:PORT; a non-loopback listen address needs TLS; listen_unix is
+// empty or an absolute path of at most kUnixPathBytesMax bytes.
 Status Validate(const Config& c);
 
 // Whether HOST of a HOST:PORT listen address is loopback: localhost, [::1], 127.a.b.c.

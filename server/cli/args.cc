@@ -272,6 +272,25 @@ const std::vector<Spec>& Specs() {
        {"--bank"},
        {},
        "loans portfolio [--bank CODE]"},
+      // ---- cards and kiosks (card_args.cc) ----
+      {Verb::kKioskRegister,
+       "kiosk register",
+       0,
+       0,
+       {"--terminal-id", "--public-key", "--merchant", "--label", "--request-id"},
+       {},
+       "kiosk register --terminal-id HEX32 --public-key HEX64 --merchant ACCOUNT_ID --label "
+       "TEXT"},
+      {Verb::kCardBlock,
+       "card block",
+       1,
+       1,
+       {"--actor", "--reason", "--request-id"},
+       {},
+       "card block CARD_ID --actor A --reason R"},
+      {Verb::kCardShow, "card show", 1, 1, {}, {}, "card show CARD_ID"},
+      {Verb::kCardDenyList, "card deny-list", 0, 0, {}, {}, "card deny-list"},
+      {Verb::kAuditCards, "audit cards", 0, 0, {"--bank"}, {}, "audit cards [--bank CODE]"},
   };
   return specs;
 }
@@ -668,6 +687,12 @@ Status Fill(const Spec& spec, const std::vector<std::string>& pos,
     case Verb::kLoanList:
     case Verb::kLoanPortfolio:
       return FillLoanCommand(spec.verb, spec.usage, pos, opts, c);
+    case Verb::kKioskRegister:
+    case Verb::kCardBlock:
+    case Verb::kCardShow:
+    case Verb::kCardDenyList:
+    case Verb::kAuditCards:
+      return FillCardCommand(spec.verb, spec.usage, pos, opts, c);
   }
   return Status::Ok();
 }
@@ -694,11 +719,9 @@ bool IsDecimalSyntax(std::string_view text) {
   return frac_digits > 0 && i == text.size();
 }
 
-std::optional<RequestIdBytes> ParseRequestIdHex(std::string_view hex) {
-  if (hex.size() != 32) return std::nullopt;
-  RequestIdBytes out{};
-  bool any = false;
-  for (size_t i = 0; i < 16; ++i) {
+bool ParseHexBytes(std::string_view hex, uint8_t* out, size_t size) {
+  if (hex.size() != 2 * size) return false;
+  for (size_t i = 0; i < size; ++i) {
     int v = 0;
     for (size_t j = 0; j < 2; ++j) {
       const char ch = hex[2 * i + j];
@@ -710,15 +733,22 @@ std::optional<RequestIdBytes> ParseRequestIdHex(std::string_view hex) {
       } else if (ch >= 'A' && ch <= 'F') {
         d = ch - 'A' + 10;
       } else {
-        return std::nullopt;
+        return false;
       }
       v = v * 16 + d;
     }
     out[i] = static_cast<uint8_t>(v);
-    any = any || v != 0;
   }
-  if (!any) return std::nullopt;
-  return out;
+  return true;
+}
+
+std::optional<RequestIdBytes> ParseRequestIdHex(std::string_view hex) {
+  RequestIdBytes out{};
+  if (!ParseHexBytes(hex, out.data(), out.size())) return std::nullopt;
+  for (uint8_t b : out) {
+    if (b != 0) return out;
+  }
+  return std::nullopt;
 }
 
 std::string HexOf(const uint8_t* data, size_t n) {
@@ -733,6 +763,14 @@ std::string HexOf(const uint8_t* data, size_t n) {
 }
 
 Status CheckServerAddress(std::string_view server, bool tls) {
+  // A Unix socket on this host (aynid --listen-unix): local, like loopback.
+  if (server.substr(0, 5) == "unix:") {
+    if (server.size() < 7 || server[5] != '/') {
+      return Status::InvalidArgument("--server unix:PATH needs an absolute path, got \"" +
+                                     std::string(server) + "\"");
+    }
+    return Status::Ok();
+  }
   std::string_view host;
   std::string_view port;
   if (!server.empty() && server.front() == '[') {
@@ -786,7 +824,7 @@ Status CheckServerAddress(std::string_view server, bool tls) {
 
 std::string UsageText() {
   std::string s(kGlobalUsage);
-  s += "\n\nglobal options: --server HOST:PORT (or AYNI_SERVER; default ";
+  s += "\n\nglobal options: --server HOST:PORT or unix:/PATH (or AYNI_SERVER; default ";
   s += kDefaultServer;
   s += "), --tls-ca FILE (or AYNI_TLS_CA: TLS, trusting that CA; without it plaintext to "
        "loopback only), --tls-server-name NAME (the name in the server's certificate, when "
@@ -798,6 +836,13 @@ std::string UsageText() {
     s += spec.usage;
     s += '\n';
   }
+  s += "\nCARD_ID and --terminal-id are 32 hex digits, --public-key 64. Cards are registered "
+       "and loaded with a card reader: `ayni-kiosk issue` and `ayni-kiosk load`, not here. "
+       "After `kiosk register`, give the kiosk a key: `ayni key create kiosk terminal "
+       "KIOSK_ID LABEL --token-file FILE`.\n"
+       "`audit cards` exits 1 when a currency's CARD_FLOAT differs from its shadow balances "
+       "plus pending loads; cloned (blocked) cards and counter or kiosk gaps are findings "
+       "printed as `FINDING: …` on stderr, exit 0.\n";
   s += "\nexit codes: 0 ok, 1 audit found a fault, 2 refused by the server, "
        "3 transport error, 64 usage error\n";
   return s;
@@ -953,9 +998,10 @@ Result<Invocation> ParseArgs(const std::vector<std::string>& args, std::string_v
                        spec->verb == Verb::kAccountStatement ||
                        // CSV export of invoices and of a run's notices.
                        spec->verb == Verb::kInvoiceList || spec->verb == Verb::kSetoffRun ||
-                       spec->verb == Verb::kSetoffShow ||
-                       spec->verb == Verb::kLoanProductList || spec->verb == Verb::kLoanShow ||
-                       spec->verb == Verb::kLoanList || spec->verb == Verb::kLoanPortfolio;
+                       spec->verb == Verb::kSetoffShow || spec->verb == Verb::kLoanProductList ||
+                       spec->verb == Verb::kLoanShow || spec->verb == Verb::kLoanList ||
+                       spec->verb == Verb::kLoanPortfolio || spec->verb == Verb::kCardDenyList ||
+                       spec->verb == Verb::kAuditCards;
   if (inv.global.format == OutputFormat::kCsv && !is_list) {
     return Usage("--csv is for list commands", spec->usage);
   }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "clearing/status.h"
+#include "server/cli/card_args.h"
 #include "server/cli/loan_args.h"
 
 namespace ayni::cli {
@@ -69,6 +70,12 @@ enum class Verb {
   kLoanShow,
   kLoanList,
   kLoanPortfolio,
+  // Cards and kiosks (server/cli/cards_cli.cc).
+  kKioskRegister,
+  kCardBlock,
+  kCardShow,
+  kCardDenyList,
+  kAuditCards,
 };
 
 using RequestIdBytes = std::array<uint8_t, 16>;
@@ -112,6 +119,7 @@ struct Command {
   std::optional<RequestIdBytes> run_id;      // setoff show RUN_ID
   std::optional<uint64_t> run_number;        // setoff show NUMBER
   LoanArgs loan;                             // the `loans …` commands' own arguments
+  CardArgs card;                             // the card and kiosk commands' own arguments
 };
 
 // Where the output goes and whom to talk to.
@@ -154,6 +162,8 @@ bool IsDecimalSyntax(std::string_view text);
 
 // 32 hex digits → 16 bytes, not all zero.
 std::optional<RequestIdBytes> ParseRequestIdHex(std::string_view hex);
+// Exactly 2 × `size` hex digits (either case) → `out[0 … size)`; false otherwise.
+bool ParseHexBytes(std::string_view hex, uint8_t* out, size_t size);
 std::string HexOf(const uint8_t* data, size_t n);
 
 // Splits HOST:PORT ("[::1]:7443" for IPv6): INVALID_ARGUMENT for a malformed address.

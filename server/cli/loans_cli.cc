@@ -1,58 +1,15 @@
 #include "server/cli/loans_cli.h"
 
-#include <google/protobuf/util/json_util.h>
-#include <grpcpp/client_context.h>
-#include <sodium.h>
-
-#include <chrono>
-#include <ctime>
 #include <optional>
 #include <vector>
 
 #include "ayni/v1/loans.grpc.pb.h"
-#include "ayni/v1/setup.grpc.pb.h"
 #include "server/cli/amount_text.h"
 #include "server/cli/output.h"
+#include "server/cli/session.h"
 
 namespace ayni::cli {
 namespace {
-
-using Fields = std::vector<std::pair<std::string, std::string>>;
-namespace pb = google::protobuf;
-
-std::string ToJson(const pb::Message& m) {
-  pb::util::JsonPrintOptions o;
-  o.always_print_primitive_fields = true;
-  o.preserve_proto_field_names = true;
-  std::string s;
-  if (!pb::util::MessageToJsonString(m, &s, o).ok()) return "null";
-  return s;
-}
-
-std::string ReasonName(int n) {
-  const std::string& s = v1::Reason_Name(static_cast<v1::Reason>(n));
-  return s.empty() ? "REASON_" + std::to_string(n) : s;
-}
-
-std::string DateText(uint64_t ns) {
-  if (ns == 0) return "-";
-  const time_t secs = static_cast<time_t>(ns / 1000000000u);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
-std::string TimeText(uint64_t ns) {
-  if (ns == 0) return "-";
-  const time_t secs = static_cast<time_t>(ns / 1000000000u);
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string StatusText(v1::LoanStatus s) {
   switch (s) {
@@ -72,220 +29,14 @@ std::string Borrower(const v1::Loan& l) {
                            : "member " + std::to_string(l.member_id());
 }
 
-class LoanRunner {
+class LoanRunner : public Session {
  public:
   LoanRunner(const Command& c, RunContext& ctx)
-      : c_(c),
-        ctx_(ctx),
-        json_(ctx.global.format == OutputFormat::kJson),
-        csv_(ctx.global.format == OutputFormat::kCsv),
-        setup_(v1::SetupService::NewStub(ctx.channel)),
-        loans_(v1::LoanService::NewStub(ctx.channel)) {}
+      : Session(c, ctx), loans_(v1::LoanService::NewStub(ctx.channel)) {}
 
   int Run();
 
  private:
-  std::ostream& Out() { return *ctx_.out; }
-  std::ostream& Err() { return *ctx_.err; }
-
-  std::unique_ptr<grpc::ClientContext> Context() {
-    auto cc = std::make_unique<grpc::ClientContext>();
-    cc->AddMetadata("authorization", "Bearer " + ctx_.token);
-    cc->set_deadline(std::chrono::system_clock::now() +
-                     std::chrono::seconds(ctx_.global.timeout_s));
-    return cc;
-  }
-
-  template <typename Fn>
-  bool Call(const char* rpc, Fn fn) {
-    auto cc = Context();
-    grpc::Status s = fn(cc.get());
-    if (s.ok()) return true;
-    TransportError(rpc, s);
-    return false;
-  }
-
-  template <typename Fn>
-  bool Send(const char* rpc, Fn fn) {
-    sent_ = true;
-    return Call(rpc, fn);
-  }
-
-  void TransportError(const char* rpc, const grpc::Status& s) {
-    exit_ = kExitTransport;
-    const std::string code = GrpcCodeName(static_cast<int>(s.error_code()));
-    if (json_) {
-      JsonObject e;
-      e.Add("rpc", rpc).Add("code", code).Add("message", s.error_message());
-      JsonObject o;
-      o.Add("command", c_.name);
-      if (rid_) o.Add("request_id", HexOf(rid_->data(), rid_->size()));
-      o.AddRaw("error", e.str()).Add("exit_code", int64_t{exit_});
-      Out() << o.str() << '\n';
-      return;
-    }
-    Err() << "error: " << rpc << ": " << code;
-    if (!s.error_message().empty()) Err() << ": " << s.error_message();
-    Err() << '\n';
-    if (rid_ && sent_) {
-      const auto c = s.error_code();
-      const bool unknown = c == grpc::StatusCode::UNAVAILABLE ||
-                           c == grpc::StatusCode::DEADLINE_EXCEEDED ||
-                           c == grpc::StatusCode::UNKNOWN || c == grpc::StatusCode::INTERNAL ||
-                           c == grpc::StatusCode::CANCELLED || c == grpc::StatusCode::ABORTED ||
-                           c == grpc::StatusCode::DATA_LOSS;
-      const std::string hex = HexOf(rid_->data(), rid_->size());
-      if (unknown) {
-        Err() << "the outcome is unknown; retry with --request-id " << hex
-              << " to apply it exactly once\n";
-      } else {
-        Err() << "request id: " << hex << " (nothing was written)\n";
-      }
-    }
-  }
-
-  int Fail(int code, const std::string& message) {
-    exit_ = code;
-    if (json_) {
-      JsonObject e;
-      e.Add("message", message);
-      JsonObject o;
-      o.Add("command", c_.name).AddRaw("error", e.str()).Add("exit_code", int64_t{code});
-      Out() << o.str() << '\n';
-    } else {
-      Err() << "error: " << message << '\n';
-    }
-    return code;
-  }
-
-  int NotFound(const std::string& reason, const std::string& detail) {
-    exit_ = kExitRefused;
-    if (json_) {
-      JsonObject o;
-      o.Add("command", c_.name)
-          .Add("reason", reason)
-          .Add("detail", detail)
-          .Add("exit_code", int64_t{exit_});
-      Out() << o.str() << '\n';
-    } else {
-      Err() << "refused: " << reason << ": " << detail << '\n';
-    }
-    return exit_;
-  }
-
-  std::string RequestIdBytesString() {
-    if (!rid_) {
-      if (c_.request_id) {
-        rid_ = *c_.request_id;
-      } else if (ctx_.fresh_request_id) {
-        rid_ = ctx_.fresh_request_id();
-      } else {
-        RequestIdBytes b{};
-        do {
-          randombytes_buf(b.data(), b.size());
-        } while (sodium_is_zero(b.data(), b.size()));
-        rid_ = b;
-      }
-    }
-    return std::string(reinterpret_cast<const char*>(rid_->data()), rid_->size());
-  }
-
-  // The end of every state-changing command, as in runner.cc.
-  template <typename Reply>
-  int Finish(const Reply& rep, Fields fields) {
-    const int reason = static_cast<int>(rep.reason());
-    exit_ = ExitCodeForReason(reason);
-    const std::string rid = HexOf(rid_->data(), rid_->size());
-    if (json_) {
-      JsonObject shown;
-      for (const auto& [k, v] : fields) shown.Add(k, v);
-      JsonObject o;
-      o.Add("command", c_.name)
-          .Add("request_id", rid)
-          .Add("reason", ReasonName(reason))
-          .Add("detail", rep.detail())
-          .Add("exit_code", int64_t{exit_})
-          .AddRaw("shown", shown.str())
-          .AddRaw("reply", ToJson(rep));
-      Out() << o.str() << '\n';
-      return exit_;
-    }
-    if (exit_ != kExitOk) {
-      Err() << "refused: " << ReasonName(reason);
-      if (!rep.detail().empty()) Err() << ": " << rep.detail();
-      Err() << "\nrequest id: " << rid << " (nothing was written)\n";
-      return exit_;
-    }
-    fields.insert(fields.begin(),
-                  {"result", reason == 1 ? "already done (identical retry)" : "ok"});
-    fields.emplace_back("request id", rid);
-    fields.emplace_back("committed at", TimeText(rep.timestamp_ns()));
-    Out() << RenderFields(fields);
-    return exit_;
-  }
-
-  int PrintRead(const std::string& reply_json, const std::string& human) {
-    exit_ = kExitOk;
-    if (json_) {
-      JsonObject o;
-      o.Add("command", c_.name).Add("exit_code", int64_t{0}).AddRaw("reply", reply_json);
-      Out() << o.str() << '\n';
-    } else {
-      Out() << human;
-    }
-    return exit_;
-  }
-
-  std::string Render(const Table& t) { return csv_ ? t.RenderCsv() : t.RenderText(); }
-
-  bool Deployment() {
-    if (deployment_) return true;
-    v1::GetDeploymentReply rep;
-    if (!Call("GetDeployment", [&](auto* cc) {
-          return setup_->GetDeployment(cc, v1::GetDeploymentRequest(), &rep);
-        }))
-      return false;
-    if (!rep.deployed()) {
-      NotFound("REASON_NO_DEPLOYMENT", "run `ayni init CODE` first");
-      return false;
-    }
-    deployment_ = rep;
-    return true;
-  }
-  int64_t Scale() const { return deployment_ ? deployment_->scale() : 100; }
-
-  bool Banks() {
-    if (banks_) return true;
-    v1::ListBanksReply rep;
-    if (!Call("ListBanks",
-              [&](auto* cc) { return setup_->ListBanks(cc, v1::ListBanksRequest(), &rep); }))
-      return false;
-    banks_ = rep;
-    return true;
-  }
-
-  // The banks a command is about: the one named, else every bank.
-  bool BanksNamed(const std::string& code, std::vector<v1::Bank>* out) {
-    if (!Banks()) return false;
-    for (const auto& b : banks_->banks()) {
-      if (code.empty() || b.code() == code) out->push_back(b);
-    }
-    if (!code.empty() && out->empty()) {
-      NotFound("REASON_BANK_NOT_FOUND", "no bank with code " + code);
-      return false;
-    }
-    return true;
-  }
-
-  std::string BankCode(uint64_t id) {
-    if (banks_) {
-      for (const auto& b : banks_->banks()) {
-        if (b.bank_id() == id) return b.code();
-      }
-    }
-    return "#" + std::to_string(id);
-  }
-
   std::optional<int64_t> Amount(const std::string& text, const char* what,
                                 const std::string& code) {
     auto r = ParseAmount(text, Scale(), AmountSign::kPositive, what, code);
@@ -310,17 +61,7 @@ class LoanRunner {
   int List();
   int Portfolio();
 
-  const Command& c_;
-  RunContext& ctx_;
-  const bool json_;
-  const bool csv_;
-  std::unique_ptr<v1::SetupService::Stub> setup_;
   std::unique_ptr<v1::LoanService::Stub> loans_;
-  std::optional<RequestIdBytes> rid_;
-  bool sent_ = false;
-  int exit_ = kExitOk;
-  std::optional<v1::GetDeploymentReply> deployment_;
-  std::optional<v1::ListBanksReply> banks_;
 };
 
 int LoanRunner::ProductCreate() {

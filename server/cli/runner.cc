@@ -21,6 +21,7 @@
 #include "clearing/int128.h"
 #include "server/api/signature.h"
 #include "server/cli/amount_text.h"
+#include "server/cli/cards_cli.h"
 #include "server/cli/dates.h"
 #include "server/cli/loans_cli.h"
 #include "server/cli/output.h"
@@ -1570,6 +1571,12 @@ int Runner::Run() {
     case Verb::kLoanList:
     case Verb::kLoanPortfolio:
       return RunLoanCommand(c_, ctx_);
+    case Verb::kKioskRegister:
+    case Verb::kCardBlock:
+    case Verb::kCardShow:
+    case Verb::kCardDenyList:
+    case Verb::kAuditCards:
+      return RunCardCommand(c_, ctx_);
   }
   return Fail(kExitUsage, "unknown command");
 }

@@ -123,6 +123,7 @@ TEST_F(ConfigFileTest, PrecedenceIsFlagThenEnvironmentThenFileThenDefaultForEver
   const std::vector<Key> keys = {
       {"pg_dsn", "--pg-dsn", "AYNI_PG_DSN", &Config::pg_dsn},
       {"listen", "--listen", "AYNI_LISTEN", &Config::listen},
+      {"listen_unix", "--listen-unix", "AYNI_LISTEN_UNIX", &Config::listen_unix},
       {"admin_key_file", "--admin-key-file", "AYNI_ADMIN_KEY_FILE", &Config::admin_key_file},
       {"tls_cert_file", "--tls-cert-file", "AYNI_TLS_CERT_FILE", &Config::tls_cert_file},
       {"tls_key_file", "--tls-key-file", "AYNI_TLS_KEY_FILE", &Config::tls_key_file},
@@ -136,6 +137,7 @@ TEST_F(ConfigFileTest, PrecedenceIsFlagThenEnvironmentThenFileThenDefaultForEver
                          : source == "env" ? "127.0.0.2:2"
                                            : "127.0.0.3:3");
     }
+    if (k.key == "listen_unix") return "/run/ayni/" + source + ".sock";
     return source + "-" + k.key;
   };
   std::string file;
@@ -290,6 +292,15 @@ TEST(ConfigValidateTest, TlsNeedsBothFilesAndPlaintextNeedsLoopback) {
     EXPECT_EQ(Validate(c).code(), StatusCode::kInvalidArgument) << bad;
   }
   c.listen = "127.0.0.1:0";
+  for (const char* good : {"", "/run/ayni/aynid.sock"}) {
+    c.listen_unix = good;
+    EXPECT_TRUE(Validate(c).ok()) << good;
+  }
+  for (const std::string& bad : {std::string("aynid.sock"), "/" + std::string(107, 'a')}) {
+    c.listen_unix = bad;
+    EXPECT_EQ(Validate(c).code(), StatusCode::kInvalidArgument) << bad;
+  }
+  c.listen_unix.clear();
   c.pg_dsn.clear();
   EXPECT_EQ(Validate(c).code(), StatusCode::kInvalidArgument);
 }

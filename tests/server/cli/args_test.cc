@@ -288,7 +288,7 @@ TEST(ArgsTest, EveryUsageErrorIsRefusedWithAUsageLine) {
       {{"clearing", "show", "0"}, "CYCLE_NUMBER"},
       {{"clearing", "run", "--memo", "x"}, "unknown option --memo"},
       {{"audit", "reserves", "PALMAS"}, "too many"},
-      {{"audit", "cards"}, "unknown command"},
+      {{"audit", "kiosks"}, "unknown command"},
       {{"key", "create", "root", "deployment", "x"}, "ROLE"},
       {{"key", "create", "admin", "planet", "x"}, "SCOPE_KIND"},
       {{"key", "create", "admin", "deployment", "3", "x"}, "takes no ID"},
@@ -339,8 +339,9 @@ TEST(ArgsTest, ServerAddressLoopbackOnly) {
     // With TLS any host is fine.
     EXPECT_TRUE(CheckServerAddress(remote, /*tls=*/true).ok()) << remote;
   }
+  EXPECT_TRUE(CheckServerAddress("unix:/var/tmp/ayni/aynid.sock").ok());
   for (const char* bad : {"127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:70000", ":7443",
-                          "::1:7443", "[::1]7443", "127.0.0.1:x"}) {
+                          "::1:7443", "[::1]7443", "127.0.0.1:x", "unix:", "unix:relative.sock"}) {
     EXPECT_EQ(CheckServerAddress(bad).code(), StatusCode::kInvalidArgument) << bad;
     EXPECT_EQ(CheckServerAddress(bad, /*tls=*/true).code(), StatusCode::kInvalidArgument) << bad;
   }
