@@ -90,6 +90,10 @@ run "Pay, 64 clients, one merchant" --mode pay --target hot --clients 64 --accou
   --duration "$secs"
 run "Pay, open loop 10k/s" --mode pay --rate 10000 --accounts 10000 --duration "$secs"
 rss2=$(rss_kb)
+# Offline receipts (SPEC §9): kiosks upload pre-signed card records; aynid verifies each
+# card signature on both cores and settles CARD_FLOAT → merchant. Records/s in the table.
+run "offline receipts x1000, 4 kiosks" --mode offline --batch-size 1000 --clients 4 \
+  --accounts 2000 --duration "$secs"
 transfers=$(psql_ -d ayni -c "SELECT count(*) FROM transfers")
 accounts=$(psql_ -d ayni -c "SELECT count(*) FROM accounts")
 transfer_bytes=$(psql_ -d ayni -c "SELECT (pg_total_relation_size('transfers') / greatest(count(*), 1))::bigint FROM transfers")

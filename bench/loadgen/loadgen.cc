@@ -14,6 +14,13 @@
 //                          server cannot hide its queueing (no coordinated omission).
 //
 // `--mode pay` sends unary Pay; `--mode batch --batch-size B` sends BatchPay of B items.
+// `--mode offline --batch-size B` is the kiosks' upload (SPEC §9 "offline receipts
+// verified and settled"): `--clients` kiosks are registered with KIOSK keys, every member
+// account gets a card (registered, loaded, its load record confirmed), then each kiosk
+// uploads pre-signed debit records of those cards in SubmitOfflineBatch calls of B
+// records, closed loop, for `--duration` seconds; every record must come back SETTLED,
+// and afterwards the card audit must be consistent and the merchant's balance must have
+// grown by exactly the settled amounts.
 // `--target uniform` pays between random members; `--target hot` pays every payment to
 // the one merchant account.
 //
@@ -34,6 +41,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -48,9 +56,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ayni/v1/cards.grpc.pb.h"
 #include "ayni/v1/ledger.grpc.pb.h"
 #include "ayni/v1/reserves.grpc.pb.h"
 #include "ayni/v1/setup.grpc.pb.h"
+#include "cardio/crypto.h"
+#include "cardio/kiosk_batch.h"
+#include "cardio/record.h"
 
 namespace {
 
@@ -60,7 +72,7 @@ using Clock = std::chrono::steady_clock;
 struct Options {
   std::string server = "127.0.0.1:7443";
   std::string key_file;
-  std::string mode = "pay";      // pay | batch
+  std::string mode = "pay";      // pay | batch | offline
   std::string target = "uniform";  // uniform | hot
   int accounts = 1000;
   int clients = 64;
@@ -74,7 +86,7 @@ struct Options {
 
 [[noreturn]] void Usage(const std::string& why) {
   std::cerr << "ayni-loadgen: " << why << "\n"
-            << "usage: ayni-loadgen --server HOST:PORT --key-file FILE [--mode pay|batch]\n"
+            << "usage: ayni-loadgen --server HOST:PORT --key-file FILE [--mode pay|batch|offline]\n"
                "  [--batch-size N] [--target uniform|hot] [--accounts N] [--clients N]\n"
                "  [--duration SECONDS] [--rate TRANSFERS_PER_S] [--channels N]\n"
                "  [--verify-dsn DSN] [--label TEXT]\n";
@@ -112,7 +124,10 @@ Options Parse(int argc, char** argv) {
     else Usage("unknown option " + a);
   }
   if (o.key_file.empty()) Usage("--key-file is required");
-  if (o.mode != "pay" && o.mode != "batch") Usage("--mode: pay or batch");
+  if (o.mode != "pay" && o.mode != "batch" && o.mode != "offline") {
+    Usage("--mode: pay, batch or offline");
+  }
+  if (o.mode == "offline" && o.rate > 0) Usage("--mode offline is closed loop: no --rate");
   if (o.target != "uniform" && o.target != "hot") Usage("--target: uniform or hot");
   return o;
 }
@@ -142,6 +157,7 @@ struct Conn {
   std::unique_ptr<v1::LedgerService::Stub> ledger;
   std::unique_ptr<v1::SetupService::Stub> setup;
   std::unique_ptr<v1::ReservesService::Stub> reserves;
+  std::unique_ptr<v1::CardService::Stub> cards;
 };
 
 class Connections {
@@ -153,7 +169,7 @@ class Connections {
       args.SetInt("ayni.loadgen.channel", i);             // never shared by gRPC
       auto ch = grpc::CreateCustomChannel(server, grpc::InsecureChannelCredentials(), args);
       conns_.push_back(Conn{ch, v1::LedgerService::NewStub(ch), v1::SetupService::NewStub(ch),
-                            v1::ReservesService::NewStub(ch)});
+                            v1::ReservesService::NewStub(ch), v1::CardService::NewStub(ch)});
     }
   }
   Conn& at(size_t i) { return conns_[i % conns_.size()]; }
@@ -626,6 +642,298 @@ std::string JsonString(const std::string& s) {
   return o + "\"";
 }
 
+// ---- Offline receipts (--mode offline) ----------------------------------------------------
+
+struct OfflineCard {
+  CardId id;
+  cardio::KeyPair key;
+  uint64_t account = 0;
+  uint32_t counter = 0;
+  int64_t balance = 0;
+  cardio::Sha256Digest last_hash{};
+  LoadId last_load;
+};
+
+struct OfflineKiosk {
+  uint64_t id = 0;
+  TerminalId terminal;
+  cardio::KeyPair key;
+  std::string token;
+  std::vector<std::vector<cardio::Bytes>> batches;  // pre-signed, in upload order
+};
+
+cardio::KeyPair RandomKeyPair() {
+  cardio::KeySeed seed;
+  randombytes_buf(seed.data(), seed.size());
+  return cardio::KeyPairFromSeed(seed);
+}
+
+template <typename Id>
+Id RandomWideId() {
+  typename Id::Bytes b;
+  randombytes_buf(b.data(), b.size());
+  b[0] |= 1;
+  return Id(b);
+}
+
+cardio::Bytes SignedRecordBytes(OfflineCard& card, const cardio::OfflineRecord& r) {
+  card.last_hash = cardio::RecordHash(r);
+  const cardio::Bytes body = cardio::EncodeRecordBody(r);
+  return cardio::EncodeSignedRecord({r, cardio::SignWithPrefix(card.key, cardio::kRecordPrefix, body)});
+}
+
+// Uploads `records` as one signed batch of `kiosk`; the reply's counts.
+grpc::Status Upload(Conn& conn, const OfflineKiosk& kiosk, uint32_t sequence,
+                    const std::vector<cardio::Bytes>& records, v1::SubmitOfflineBatchReply* reply) {
+  v1::SubmitOfflineBatchRequest q;
+  q.set_terminal_id(std::string(kiosk.terminal.bytes().begin(), kiosk.terminal.bytes().end()));
+  q.set_batch_sequence(sequence);
+  for (const cardio::Bytes& r : records) q.add_records(std::string(r.begin(), r.end()));
+  const cardio::Signature sig = cardio::SignKioskBatch(kiosk.terminal, sequence, records, kiosk.key);
+  q.set_kiosk_signature(std::string(sig.begin(), sig.end()));
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + kiosk.token);
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  return conn.cards->SubmitOfflineBatch(&ctx, q, reply);
+}
+
+int64_t MerchantBalance(Connections& c, uint64_t account) {
+  grpc::ClientContext ctx;
+  c.Prepare(&ctx);
+  v1::GetAccountRequest q;
+  q.set_account_id(account);
+  v1::GetAccountReply r;
+  const grpc::Status s = c.at(0).ledger->GetAccount(&ctx, q, &r);
+  if (!s.ok()) SetupFail("GetAccount: " + s.error_message());
+  return r.account().balance_minor();
+}
+
+int RunOffline(Connections& c, const Options& o, const World& w) {
+  constexpr int64_t kLoad = 100'000'000;  // each card's purse: far more than the run spends
+  constexpr int64_t kDebit = 7;
+  // Kiosks, all collecting for the run's merchant, each with its own KIOSK key.
+  std::vector<OfflineKiosk> kiosks(static_cast<size_t>(o.clients));
+  for (size_t k = 0; k < kiosks.size(); ++k) {
+    OfflineKiosk& kiosk = kiosks[k];
+    kiosk.terminal = RandomWideId<TerminalId>();
+    kiosk.key = RandomKeyPair();
+    {
+      grpc::ClientContext ctx;
+      c.Prepare(&ctx);
+      v1::RegisterKioskRequest q;
+      q.set_request_id(RandomId());
+      q.set_terminal_id(std::string(kiosk.terminal.bytes().begin(), kiosk.terminal.bytes().end()));
+      q.set_public_key(std::string(kiosk.key.public_key.begin(), kiosk.key.public_key.end()));
+      q.set_merchant_account_id(w.merchant);
+      q.set_label("loadgen kiosk " + std::to_string(k));
+      v1::RegisterKioskReply r;
+      CheckReply(c.at(k).cards->RegisterKiosk(&ctx, q, &r), r, "RegisterKiosk");
+      kiosk.id = r.kiosk_id();
+    }
+    grpc::ClientContext ctx;
+    c.Prepare(&ctx);
+    v1::CreateApiKeyRequest q;
+    q.set_request_id(RandomId());
+    q.set_role(v1::ROLE_KIOSK);
+    q.mutable_scope()->set_kind(v1::SCOPE_KIND_TERMINAL);
+    q.mutable_scope()->set_id(kiosk.id);
+    q.set_label("loadgen kiosk " + std::to_string(k));
+    v1::CreateApiKeyReply r;
+    CheckReply(c.at(k).setup->CreateApiKey(&ctx, q, &r), r, "CreateApiKey");
+    kiosk.token = r.token();
+  }
+  // A card per member account: registered, loaded, its load record confirmed by kiosk 0.
+  std::vector<OfflineCard> cards(w.members.size());
+  std::vector<cardio::Bytes> load_records(cards.size());
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < 16; ++t) {
+    ts.emplace_back([&] {
+      for (size_t i; (i = next++) < cards.size();) {
+        OfflineCard& card = cards[i];
+        card.id = RandomWideId<CardId>();
+        card.key = RandomKeyPair();
+        card.account = w.members[i];
+        {
+          grpc::ClientContext ctx;
+          c.Prepare(&ctx);
+          v1::RegisterCardRequest q;
+          q.set_request_id(RandomId());
+          q.set_card_id(std::string(card.id.bytes().begin(), card.id.bytes().end()));
+          q.set_public_key(std::string(card.key.public_key.begin(), card.key.public_key.end()));
+          q.set_account_id(card.account);
+          q.mutable_limits()->set_payment_max_minor(1'000'000);
+          q.mutable_limits()->set_offline_amount_max_minor(kLoad);
+          q.mutable_limits()->set_offline_count_max(1'000'000);
+          q.mutable_limits()->set_balance_max_minor(kLoad);
+          q.set_expiry_s(4'102'444'800);  // 2100-01-01
+          v1::RegisterCardReply r;
+          CheckReply(c.at(i).cards->RegisterCard(&ctx, q, &r), r, "RegisterCard");
+        }
+        cardio::Nonce challenge;
+        randombytes_buf(challenge.data(), challenge.size());
+        const LoadId load = RandomWideId<LoadId>();
+        {
+          grpc::ClientContext ctx;
+          c.Prepare(&ctx);
+          v1::AuthorizeLoadRequest q;
+          q.set_request_id(std::string(load.bytes().begin(), load.bytes().end()));
+          q.set_card_id(std::string(card.id.bytes().begin(), card.id.bytes().end()));
+          q.set_amount_minor(kLoad);
+          q.set_counter(0);
+          q.set_challenge(std::string(challenge.begin(), challenge.end()));
+          v1::AuthorizeLoadReply r;
+          CheckReply(c.at(i).cards->AuthorizeLoad(&ctx, q, &r), r, "AuthorizeLoad");
+        }
+        // What the card signs when it applies the token: its load record.
+        cardio::OfflineRecord rec;
+        rec.type = cardio::RecordType::kLoad;
+        rec.scheme_id = static_cast<uint32_t>(w.bank);
+        rec.card_id = card.id;
+        rec.counter = ++card.counter;
+        rec.amount = Amount(kLoad);
+        rec.balance_after = Amount(kLoad);
+        rec.terminal_nonce = challenge;
+        rec.last_load_id = load;
+        rec.previous_hash = card.last_hash;
+        load_records[i] = SignedRecordBytes(card, rec);
+        card.balance = kLoad;
+        card.last_load = load;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  ts.clear();
+  for (size_t at = 0; at < load_records.size(); at += 1000) {
+    const std::vector<cardio::Bytes> chunk(
+        load_records.begin() + static_cast<std::ptrdiff_t>(at),
+        load_records.begin() + static_cast<std::ptrdiff_t>(std::min(at + 1000, load_records.size())));
+    v1::SubmitOfflineBatchReply r;
+    const grpc::Status s = Upload(c.at(0), kiosks[0], static_cast<uint32_t>(at / 1000 + 1), chunk, &r);
+    if (!s.ok() || r.loads_confirmed() != chunk.size()) {
+      SetupFail("load records: " + (s.ok() ? std::to_string(r.loads_confirmed()) + " of " +
+                                                 std::to_string(chunk.size()) + " confirmed"
+                                           : s.error_message()));
+    }
+  }
+  // Pre-signed debit records: enough for a generous rate over the whole run. Card i's
+  // records go to kiosk i mod K, so each card's chain stays in one kiosk's order.
+  const size_t per_kiosk_batches = static_cast<size_t>(
+      std::max(2.0, 40'000.0 * o.duration_s / static_cast<double>(o.batch_size * o.clients)));
+  for (size_t k = 0; k < kiosks.size(); ++k) kiosks[k].batches.resize(per_kiosk_batches);
+  next = 0;
+  for (int t = 0; t < 2; ++t) {
+    ts.emplace_back([&] {
+      for (size_t k; (k = next++) < kiosks.size();) {
+        OfflineKiosk& kiosk = kiosks[k];
+        uint32_t sequence = 0;
+        size_t card = k;
+        for (auto& batch : kiosk.batches) {
+          for (int i = 0; i < o.batch_size; ++i) {
+            OfflineCard& cd = cards[card];
+            card += kiosks.size();
+            if (card >= cards.size()) card = k;
+            cardio::OfflineRecord rec;
+            rec.type = cardio::RecordType::kDebit;
+            rec.scheme_id = static_cast<uint32_t>(w.bank);
+            rec.card_id = cd.id;
+            rec.counter = ++cd.counter;
+            rec.amount = Amount(kDebit);
+            cd.balance -= kDebit;
+            rec.balance_after = Amount(cd.balance);
+            rec.terminal_id = kiosk.terminal;
+            rec.terminal_sequence = ++sequence;
+            randombytes_buf(rec.terminal_nonce.data(), rec.terminal_nonce.size());
+            rec.terminal_time_s = static_cast<uint64_t>(std::time(nullptr));
+            rec.last_load_id = cd.last_load;
+            rec.offline_amount = Amount(kDebit * (cd.counter - 1));
+            rec.offline_count = cd.counter - 1;
+            rec.previous_hash = cd.last_hash;
+            batch.push_back(SignedRecordBytes(cd, rec));
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  ts.clear();
+  if (kiosks.size() > cards.size()) SetupFail("--clients (kiosks) must not exceed --accounts");
+
+  const int64_t merchant_before = MerchantBalance(c, w.merchant);
+  std::cerr << "ayni-loadgen: " << kiosks.size() << " kiosks, " << cards.size()
+            << " loaded cards; uploading batches of " << o.batch_size << " records for "
+            << o.duration_s << " s\n";
+  std::mutex mu;
+  std::vector<uint32_t> latency_us;
+  std::atomic<uint64_t> settled{0}, wrong{0};
+  std::string problem;
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point stop =
+      start + std::chrono::microseconds(static_cast<int64_t>(o.duration_s * 1e6));
+  for (size_t k = 0; k < kiosks.size(); ++k) {
+    ts.emplace_back([&, k] {
+      const OfflineKiosk& kiosk = kiosks[k];
+      for (size_t b = 0; b < kiosk.batches.size() && Clock::now() < stop; ++b) {
+        const Clock::time_point t0 = Clock::now();
+        v1::SubmitOfflineBatchReply r;
+        const grpc::Status s =
+            Upload(c.at(k), kiosk, static_cast<uint32_t>(1'000'000 + b), kiosk.batches[b], &r);
+        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0);
+        std::lock_guard lock(mu);
+        latency_us.push_back(static_cast<uint32_t>(us.count()));
+        if (!s.ok() || r.settled() != kiosk.batches[b].size()) {
+          ++wrong;
+          if (problem.empty()) {
+            problem = s.ok() ? std::to_string(r.settled()) + " of " +
+                                   std::to_string(kiosk.batches[b].size()) + " settled"
+                             : s.error_message();
+          }
+          return;
+        }
+        settled += r.settled();
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  bool ok = wrong == 0;
+  const int64_t gained = MerchantBalance(c, w.merchant) - merchant_before;
+  if (ok && gained != static_cast<int64_t>(settled) * kDebit) {
+    ok = false;
+    problem = "the merchant gained " + std::to_string(gained) + " minor units for " +
+              std::to_string(settled.load()) + " settled records of " + std::to_string(kDebit);
+  }
+  if (ok) {
+    grpc::ClientContext ctx;
+    c.Prepare(&ctx);
+    v1::CardAuditRequest q;
+    q.set_bank_id(w.bank);
+    v1::CardAuditReply r;
+    const grpc::Status s = c.at(0).cards->CardAudit(&ctx, q, &r);
+    if (!s.ok() || !r.ok()) {
+      ok = false;
+      problem = s.ok() ? "card audit not consistent" : "CardAudit: " + s.error_message();
+    }
+  }
+  const double p50 = Percentile(latency_us, 0.50), p99 = Percentile(latency_us, 0.99),
+               p999 = Percentile(latency_us, 0.999), max = Percentile(latency_us, 1.0);
+  const double per_s = static_cast<double>(settled) / elapsed;
+  std::fprintf(stderr,
+               "settled %.0f records/s (%llu records in %.2f s); per batch of %d: p50 %.2f ms, "
+               "p99 %.2f ms, max %.2f ms\nverification: %s\n",
+               per_s, static_cast<unsigned long long>(settled.load()), elapsed, o.batch_size, p50,
+               p99, max,
+               ok ? "every record SETTLED once; merchant credited exactly; card audit consistent"
+                  : problem.c_str());
+  std::printf(
+      "{\"label\":%s,\"mode\":\"offline\",\"batch_size\":%d,\"clients\":%d,\"cards\":%zu,"
+      "\"duration_s\":%.2f,\"accepted_per_s\":%.0f,\"acknowledged\":%llu,\"p50_ms\":%.3f,"
+      "\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"verified\":%s}\n",
+      JsonString(o.label).c_str(), o.batch_size, o.clients, cards.size(), elapsed, per_s,
+      static_cast<unsigned long long>(settled.load()), p50, p99, p999, max, ok ? "true" : "false");
+  return ok ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -633,6 +941,7 @@ int main(int argc, char** argv) {
   const Options o = Parse(argc, argv);
   Connections conns(o.server, ReadToken(o.key_file), o.channels);
   const World w = Setup(conns, o);
+  if (o.mode == "offline") return RunOffline(conns, o, w);
   std::cerr << "ayni-loadgen: bank " << w.bank << ", " << w.members.size()
             << " member accounts and 1 merchant; running " << o.mode
             << (o.mode == "batch" ? " ×" + std::to_string(o.batch_size) : "") << ", " << o.target
