@@ -48,7 +48,7 @@ using ayni::cardio::Signature;
 
 constexpr const char* kCardHex = "00112233445566778899aabbccddeeff";
 constexpr const char* kReader = "Virtual PCD 00 00";
-// The member account's deposit, and the fixture's first load (50.00).
+// What member account A0 is issued; IssueCard loads 50.00 of it onto the card.
 constexpr int64_t kDeposit = 100000;
 
 std::string Str(const std::array<uint8_t, 16>& b) { return std::string(b.begin(), b.end()); }
@@ -69,7 +69,8 @@ class CardStackTest : public AynidFixture {
     if (HasFatalFailure()) return;
     ASSERT_FALSE(Env("AYNI_VCARD").empty()) << "AYNI_VCARD must name ayni-vcard";
     server_ = std::make_unique<Aynid>(
-        dsn_, key_file_, std::vector<std::string>{"--clearing-key-file", tmp_.file("clearing.key")});
+        dsn_, key_file_,
+        std::vector<std::string>{"--clearing-key-file", tmp_.file("clearing.key")});
     addr_ = server_->WaitListening();
     ASSERT_FALSE(addr_.empty());
     admin_ = std::make_unique<Client>(addr_, ReadKey());
@@ -80,8 +81,9 @@ class CardStackTest : public AynidFixture {
     const std::string teller_file = tmp_.file("teller.key");
     std::ofstream(teller_file) << teller_ << "\n";
     desk_ = tmp_.file("desk");
-    const KioskRun r = Kiosk(desk_, "init --terminal-id 7e0000000000000000000000000000d1 --server " +
-                                        addr_ + " --key-file " + teller_file);
+    const KioskRun r =
+        Kiosk(desk_, "init --terminal-id 7e0000000000000000000000000000d1 --server " + addr_ +
+                         " --key-file " + teller_file);
     ASSERT_EQ(r.code, 0) << r.out;
     AddKiosk("01", &kiosk_);
     ready_ = !HasFatalFailure();
@@ -122,7 +124,8 @@ class CardStackTest : public AynidFixture {
     k->merchant = orep.account_id();
     k->dir = tmp_.file("kiosk" + suffix);
     const std::string key_file = tmp_.file("kiosk" + suffix + "-api.key");
-    const std::string terminal_hex = "7e00000000000000000000000000" + std::string(4 - suffix.size(), '0') + suffix;
+    const std::string terminal_hex =
+        "7e00000000000000000000000000" + std::string(4 - suffix.size(), '0') + suffix;
     k->terminal = *TerminalId::FromHex(terminal_hex);
     KioskRun r = Kiosk(k->dir, "--json init --terminal-id " + terminal_hex + " --server " + addr_ +
                                    " --key-file " + key_file);
@@ -228,8 +231,8 @@ class CardStackTest : public AynidFixture {
     ADD_FAILURE() << "no debit in " << k.dir;
     return {};
   }
-  // SubmitOfflineBatch for `terminal`, signed with the key in `signer`'s directory (or
-  // `key` when given), called with API key `token`.
+  // SubmitOfflineBatch for `terminal`, the batch signed with `key`, called with API key
+  // `token`.
   grpc::Status Submit(const std::string& token, const TerminalId& terminal,
                       const std::vector<Bytes>& records, const KeyPair& key, uint32_t sequence,
                       v1::SubmitOfflineBatchReply* rep) {
@@ -540,8 +543,9 @@ TEST_F(CardStackTest, ClonedCardSkippingAheadIsChainFork) {
   ahead.record.terminal_sequence += 1;
   ahead.record.terminal_nonce[0] ^= 0xff;
   ahead.record.previous_hash = copied->last_hash;  // the same as the genuine next record
-  ahead.signature = cardio::SignWithPrefix(cardio::KeyPairFromSeed(copied->key_seed),
-                                           cardio::kRecordPrefix, cardio::EncodeRecordBody(ahead.record));
+  ahead.signature =
+      cardio::SignWithPrefix(cardio::KeyPairFromSeed(copied->key_seed), cardio::kRecordPrefix,
+                             cardio::EncodeRecordBody(ahead.record));
   v1::SubmitOfflineBatchReply rep;
   AYNI_EXPECT_OK(Submit(kiosk_.api_key, kiosk_.terminal, {cardio::EncodeSignedRecord(ahead)},
                         KeyOf(kiosk_), 100, &rep));
@@ -598,7 +602,8 @@ TEST_F(CardStackTest, ReplayedLoadTokenRefusedByCard) {
   q.set_card_id(Str(CardId::FromHex(kCardHex)->bytes()));
   q.set_amount_minor(1000);
   q.set_counter(challenge->value->counter);
-  q.set_challenge(std::string(challenge->value->challenge.begin(), challenge->value->challenge.end()));
+  q.set_challenge(
+      std::string(challenge->value->challenge.begin(), challenge->value->challenge.end()));
   q.set_card_signature(
       std::string(challenge->value->signature.begin(), challenge->value->signature.end()));
   v1::AuthorizeLoadReply rep;
@@ -664,8 +669,8 @@ TEST_F(CardStackTest, UnknownKioskBatchRefused) {
   seed.fill(0x5a);
   const KeyPair stranger = cardio::KeyPairFromSeed(seed);
   const uint64_t transfers = Verify().transfers();
-  for (const std::string& token : {kiosk_.api_key, NewKey(*admin_, v1::ROLE_ADMIN,
-                                                           v1::SCOPE_KIND_BANK, net_.bank_a)}) {
+  for (const std::string& token :
+       {kiosk_.api_key, NewKey(*admin_, v1::ROLE_ADMIN, v1::SCOPE_KIND_BANK, net_.bank_a)}) {
     v1::SubmitOfflineBatchReply rep;
     const grpc::Status s = Submit(token, unknown, {FirstDebit(kiosk_)}, stranger, 1, &rep);
     EXPECT_TRUE(s.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
