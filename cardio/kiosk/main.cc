@@ -5,7 +5,13 @@
 // says what to do); 3 unavailable (card removed, reader, server or disk: an interrupted
 // payment is settled on the card's next contact); 4 local failure (files, data that does
 // not verify); 64 usage.
+//
+// Test hook (like ayni-vcard's --pull-after): with the environment variable
+// AYNI_KIOSK_FAULT=exit-after-debit the kiosk exits at once (_exit(70)) right after the
+// card's answer to DEBIT arrives, before the receipt is written: a kiosk that dies after
+// the card signed. The pending payment is then settled on the card's next contact.
 #include <sodium.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -14,13 +20,16 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "cardio/channel.h"
 #include "cardio/kiosk/config.h"
 #include "cardio/kiosk/grpc_card_server.h"
 #include "cardio/kiosk/kiosk.h"
 #include "cardio/pcsc/pcsc_reader.h"
+#include "cardio/protocol.h"
 #include "server/cli/amount_text.h"
 #include "server/cli/channel.h"
 #include "server/cli/dates.h"
@@ -199,6 +208,27 @@ std::optional<uint64_t> ParseUnsigned(std::string_view text, uint64_t max) {
 }
 
 uint64_t NowSeconds() { return static_cast<uint64_t>(std::time(nullptr)); }
+
+// The test hook AYNI_KIOSK_FAULT=exit-after-debit (see the top of this file).
+constexpr int kExitFault = 70;
+class FaultChannel final : public CardChannel {
+ public:
+  explicit FaultChannel(CardChannel& inner) : inner_(inner) {
+    const char* f = std::getenv("AYNI_KIOSK_FAULT");
+    exit_after_debit_ = f != nullptr && std::string(f) == "exit-after-debit";
+  }
+  Result<Bytes> Transmit(std::span<const uint8_t> command) override {
+    Result<Bytes> answer = inner_.Transmit(command);
+    if (exit_after_debit_ && command.size() > 1 && command[1] == kInsDebit && answer.ok()) {
+      ::_exit(kExitFault);
+    }
+    return answer;
+  }
+
+ private:
+  CardChannel& inner_;
+  bool exit_after_debit_ = false;
+};
 
 // The reader named in the settings, or the first one, with a card connected.
 Result<std::unique_ptr<PcscReader>> ConnectCard(const KioskSettings& s, int wait_ms) {
@@ -419,7 +449,8 @@ int Run(const std::vector<std::string>& argv) {
   }
   Result<std::unique_ptr<PcscReader>> reader = ConnectCard(s, card_wait_ms);
   if (!reader.ok()) return p.Failed(reader.status());
-  PurseClient card(**reader);
+  FaultChannel channel(**reader);
+  PurseClient card(channel);
   Result<Outcome> o = Status::Internal("no command ran");
   if (a.command == "pay") {
     o = k.Pay(card, amount, now);

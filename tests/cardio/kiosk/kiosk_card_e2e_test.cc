@@ -14,6 +14,7 @@
 
 #include "ayni/v1/cards.grpc.pb.h"
 #include "cardio/pcsc/pcsc_reader.h"
+#include "tests/cardio/kiosk/kiosk_stack_support.h"
 #include "tests/cardio/kiosk/kiosk_test_support.h"
 #include "tests/cardio/virtual_card.h"
 #include "tests/server/service/aynid_harness.h"
@@ -25,59 +26,11 @@ using namespace ayni::test_support;
 using ayni::cardio::testing::Env;
 using ayni::cardio::testing::VirtualCard;
 
-struct KioskRun {
-  int code = -1;
-  std::string out;  // stdout and stderr
-};
-
-// ayni-kiosk --dir DIR ARGS…
-KioskRun Kiosk(const std::string& dir, const std::string& args) {
-  KioskRun r;
-  FILE* f = ::popen(
-      (std::string(AYNI_KIOSK_PATH) + " --dir " + dir + " --card-wait-ms 15000 " + args + " 2>&1")
-          .c_str(),
-      "r");
-  if (f == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) r.out.append(buf, n);
-  const int status = ::pclose(f);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-// The value of "key":"value" in one JSON line.
-std::string JsonField(const std::string& json, const std::string& key) {
-  const std::string k = "\"" + key + "\":\"";
-  const size_t at = json.find(k);
-  if (at == std::string::npos) return "";
-  const size_t end = json.find('"', at + k.size());
-  return json.substr(at + k.size(), end - at - k.size());
-}
-
 class KioskCardE2eTest : public AynidFixture {
  protected:
   void TearDown() override {
     server_.reset();
     AynidFixture::TearDown();
-  }
-  std::string NewKey(Client& admin, v1::Role role, v1::ScopeKind kind, uint64_t id) {
-    v1::CreateApiKeyRequest q;
-    q.set_request_id(NewId());
-    q.set_role(role);
-    q.mutable_scope()->set_kind(kind);
-    q.mutable_scope()->set_id(id);
-    q.set_label("kiosk card e2e");
-    v1::CreateApiKeyReply rep;
-    const grpc::Status s = RPC(admin, setup, CreateApiKey, q, rep);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return rep.token();
-  }
-  void WaitForRemoval() {
-    auto reader = cardio::PcscReader::Open();
-    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
-    const Status st = (*reader)->WaitForRemoval("Virtual PCD 00 00", 15000);
-    ASSERT_TRUE(st.ok()) << st.ToString();
   }
   std::unique_ptr<Aynid> server_;
   cardio::kiosk::testing::TempDir tmp_;
