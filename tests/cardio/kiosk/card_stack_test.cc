@@ -28,6 +28,7 @@
 #include "cardio/kiosk_batch.h"
 #include "cardio/load_token.h"
 #include "cardio/pcsc/pcsc_reader.h"
+#include "cardio/vcard/state_file.h"
 #include "cardio/purse_client.h"
 #include "cardio/record.h"
 #include "tests/cardio/kiosk/kiosk_stack_support.h"
@@ -520,10 +521,9 @@ TEST_F(CardStackTest, ClonedCardSameCounterBlocked) {
 TEST_F(CardStackTest, ClonedCardSkippingAheadIsChainFork) {
   VirtualCard& card = IssueCard();
   Remove(card);
-  std::ifstream in(state_, std::ios::binary);
-  const Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Result<cardio::CardState> copied = cardio::DeserializeCardState(bytes);
-  ASSERT_TRUE(copied.ok()) << copied.status().ToString();
+  Result<std::optional<cardio::CardState>> loaded = cardio::LoadCardState(state_);
+  ASSERT_TRUE(loaded.ok() && loaded->has_value()) << loaded.status().ToString();
+  const std::optional<cardio::CardState>& copied = *loaded;
 
   Insert(state_);
   KioskRun r = Kiosk(kiosk_.dir, "pay 10");
