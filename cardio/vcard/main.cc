@@ -1,5 +1,5 @@
 // ayni-vcard: the purse applet as a software card behind pcscd's vpcd driver (SPEC §5),
-// for tests and demos. Its state lives in one file, written atomically after every change
+// for tests and demos. Its state lives in one file, saved crash-safely (two slots) after every change
 // and before the answer leaves the card, so a signed record is never lost to a crash and a
 // counter is never signed twice across restarts.
 //
