@@ -1,7 +1,7 @@
 // ayni-vcard: the purse applet as a software card behind pcscd's vpcd driver (SPEC §5),
-// for tests and demos. Its state lives in one file, saved crash-safely (two slots) after every change
-// and before the answer leaves the card, so a signed record is never lost to a crash and a
-// counter is never signed twice across restarts.
+// for tests and demos. Its state lives in one file, saved crash-safely (two slots,
+// state_file.h) after every change and before the answer leaves the card, so a signed
+// record is never lost to a crash and a counter is never signed twice across restarts.
 //
 //   ayni-vcard --state FILE keygen --card-id HEX32     generate the card's key; prints it
 //   ayni-vcard --state FILE install --bank-key HEX64 --certificate FILE
