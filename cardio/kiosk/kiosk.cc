@@ -6,9 +6,9 @@
 #include <cerrno>
 
 #include "cardio/host.h"
-#include "cardio/kiosk_batch.h"
-#include "cardio/load_request.h"
-#include "cardio/load_token.h"
+#include "clearing/card/kiosk_batch.h"
+#include "clearing/card/load_request.h"
+#include "clearing/card/load_token.h"
 #include "clearing/check.h"
 #include "clearing/hash.h"
 #include "server/cli/amount_text.h"
