@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "cardio/crypto.h"
-#include "cardio/record.h"
+#include "clearing/card/crypto.h"
+#include "clearing/card/record.h"
 #include "clearing/ledger.h"
 
 namespace ayni {

@@ -15,8 +15,8 @@
 #include <optional>
 #include <span>
 
-#include "cardio/bytes.h"
 #include "cardio/status_words.h"
+#include "clearing/card/bytes.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio {

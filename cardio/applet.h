@@ -22,15 +22,15 @@
 #include <span>
 
 #include "cardio/apdu.h"
-#include "cardio/bytes.h"
-#include "cardio/certificate.h"
-#include "cardio/crypto.h"
-#include "cardio/load_request.h"
-#include "cardio/load_token.h"
 #include "cardio/messages.h"
-#include "cardio/protocol.h"
-#include "cardio/record.h"
 #include "clearing/amount.h"
+#include "clearing/card/bytes.h"
+#include "clearing/card/certificate.h"
+#include "clearing/card/crypto.h"
+#include "clearing/card/load_request.h"
+#include "clearing/card/load_token.h"
+#include "clearing/card/protocol.h"
+#include "clearing/card/record.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio {

@@ -9,7 +9,7 @@
 #include <span>
 
 #include "cardio/applet.h"
-#include "cardio/bytes.h"
+#include "clearing/card/bytes.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio {

@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <span>
 
-#include "cardio/certificate.h"
 #include "cardio/messages.h"
-#include "cardio/record.h"
+#include "clearing/card/certificate.h"
+#include "clearing/card/record.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio {

@@ -10,12 +10,12 @@
 
 #include <cstdint>
 
-#include "cardio/certificate.h"
-#include "cardio/crypto.h"
-#include "cardio/load_token.h"
 #include "cardio/purse_client.h"
-#include "cardio/record.h"
 #include "clearing/amount.h"
+#include "clearing/card/certificate.h"
+#include "clearing/card/crypto.h"
+#include "clearing/card/load_token.h"
+#include "clearing/card/record.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio {

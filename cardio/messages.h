@@ -9,11 +9,11 @@
 #include <optional>
 #include <span>
 
-#include "cardio/bytes.h"
-#include "cardio/certificate.h"
-#include "cardio/crypto.h"
-#include "cardio/protocol.h"
 #include "clearing/amount.h"
+#include "clearing/card/bytes.h"
+#include "clearing/card/certificate.h"
+#include "clearing/card/crypto.h"
+#include "clearing/card/protocol.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio {

@@ -10,14 +10,14 @@
 #include <cstdint>
 #include <optional>
 
-#include "cardio/certificate.h"
 #include "cardio/channel.h"
 #include "cardio/host.h"
-#include "cardio/load_token.h"
 #include "cardio/messages.h"
-#include "cardio/record.h"
 #include "cardio/status_words.h"
 #include "clearing/amount.h"
+#include "clearing/card/certificate.h"
+#include "clearing/card/load_token.h"
+#include "clearing/card/record.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio {

@@ -60,9 +60,9 @@
 #include "ayni/v1/ledger.grpc.pb.h"
 #include "ayni/v1/reserves.grpc.pb.h"
 #include "ayni/v1/setup.grpc.pb.h"
-#include "cardio/crypto.h"
-#include "cardio/kiosk_batch.h"
-#include "cardio/record.h"
+#include "clearing/card/crypto.h"
+#include "clearing/card/kiosk_batch.h"
+#include "clearing/card/record.h"
 
 namespace {
 

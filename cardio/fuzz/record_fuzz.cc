@@ -6,11 +6,11 @@
 #include <cstdint>
 
 #include "cardio/applet.h"
-#include "cardio/certificate.h"
 #include "cardio/host.h"
-#include "cardio/load_token.h"
 #include "cardio/messages.h"
-#include "cardio/record.h"
+#include "clearing/card/certificate.h"
+#include "clearing/card/load_token.h"
+#include "clearing/card/record.h"
 #include "clearing/check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

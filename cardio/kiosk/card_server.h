@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "cardio/bytes.h"
-#include "cardio/certificate.h"
-#include "cardio/crypto.h"
 #include "cardio/kiosk/kiosk_state.h"
-#include "cardio/protocol.h"
 #include "clearing/amount.h"
+#include "clearing/card/bytes.h"
+#include "clearing/card/certificate.h"
+#include "clearing/card/crypto.h"
+#include "clearing/card/protocol.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio::kiosk {

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "ayni/v1/cards.grpc.pb.h"
-#include "server/cli/output.h"
+#include "proto/client/output.h"
 
 namespace ayni::cardio::kiosk {
 

@@ -31,8 +31,6 @@
 #include <utility>
 #include <vector>
 
-#include "cardio/certificate.h"
-#include "cardio/crypto.h"
 #include "cardio/file_io.h"
 #include "cardio/kiosk/card_server.h"
 #include "cardio/kiosk/kiosk_state.h"
@@ -40,6 +38,8 @@
 #include "cardio/kiosk/receipt_log.h"
 #include "cardio/purse_client.h"
 #include "clearing/amount.h"
+#include "clearing/card/certificate.h"
+#include "clearing/card/crypto.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio::kiosk {

@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "cardio/bytes.h"
-#include "cardio/crypto.h"
-#include "cardio/protocol.h"
-#include "cardio/record.h"
 #include "clearing/amount.h"
+#include "clearing/card/bytes.h"
+#include "clearing/card/crypto.h"
+#include "clearing/card/protocol.h"
+#include "clearing/card/record.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio::kiosk {

@@ -29,11 +29,11 @@
 #include "cardio/kiosk/grpc_card_server.h"
 #include "cardio/kiosk/kiosk.h"
 #include "cardio/pcsc/pcsc_reader.h"
-#include "cardio/protocol.h"
-#include "server/cli/amount_text.h"
-#include "server/cli/channel.h"
-#include "server/cli/dates.h"
-#include "server/cli/output.h"
+#include "clearing/amount_text.h"
+#include "clearing/card/protocol.h"
+#include "clearing/dates.h"
+#include "proto/client/channel.h"
+#include "proto/client/output.h"
 
 namespace ayni::cardio::kiosk {
 namespace {

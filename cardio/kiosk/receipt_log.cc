@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <utility>
 
-#include "cardio/crypto.h"
 #include "cardio/file_io.h"
+#include "clearing/card/crypto.h"
 #include "clearing/check.h"
 
 namespace ayni::cardio::kiosk {

@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "cardio/bytes.h"
-#include "cardio/record.h"
+#include "clearing/card/bytes.h"
+#include "clearing/card/record.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio::kiosk {

@@ -12,7 +12,7 @@
 #include <span>
 #include <string>
 
-#include "cardio/bytes.h"
+#include "clearing/card/bytes.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio {

@@ -13,7 +13,7 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "cardio/crypto.h"
+#include "clearing/card/crypto.h"
 #include "clearing/ids.h"
 #include "server/api/signature.h"
 

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <string_view>
 
-#include "cardio/kiosk_batch.h"
-#include "cardio/load_request.h"
-#include "cardio/protocol.h"
+#include "clearing/card/kiosk_batch.h"
+#include "clearing/card/load_request.h"
+#include "clearing/card/protocol.h"
 #include "clearing/check.h"
 #include "clearing/hash.h"
 #include "server/api/convert.h"

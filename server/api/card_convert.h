@@ -1,12 +1,12 @@
 // The CardService edge (proto/ayni/v1/cards.proto): requests → card commands of the ledger
-// (clearing/cards.h), the card byte formats of cardio/ (docs/card-protocol.md) → verified
+// (clearing/cards.h), the card byte formats of clearing/card/ (docs/card-protocol.md) → verified
 // OfflineReceipts, and the ledger's card book → replies.
 //
-// The ledger never parses or verifies card bytes; this file does, with cardio's parsers:
-// a byte string of the wrong size or a key that is not an Ed25519 point is INVALID_ARGUMENT
-// naming the field; a record of the right size that does not parse is data (the receipt is
-// rejected MALFORMED), as is a card signature that does not verify (BAD_SIGNATURE).
-// The bank's certificate and load token are rebuilt from what the ledger stored: Ed25519 is
+// The ledger never parses or verifies card bytes; this file does, with the parsers of
+// clearing/card/: a byte string of the wrong size or a key that is not an Ed25519 point is
+// INVALID_ARGUMENT naming the field; a record of the right size that does not parse is data (the
+// receipt is rejected MALFORMED), as is a card signature that does not verify (BAD_SIGNATURE). The
+// bank's certificate and load token are rebuilt from what the ledger stored: Ed25519 is
 // deterministic, so a retry answers the very same bytes.
 // Pure functions; thread-safe.
 #pragma once
@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "ayni/v1/cards.pb.h"
-#include "cardio/bytes.h"
-#include "cardio/certificate.h"
-#include "cardio/crypto.h"
-#include "cardio/load_token.h"
-#include "cardio/record.h"
+#include "clearing/card/bytes.h"
+#include "clearing/card/certificate.h"
+#include "clearing/card/crypto.h"
+#include "clearing/card/load_token.h"
+#include "clearing/card/record.h"
 #include "clearing/cards.h"
 #include "clearing/ledger.h"
 #include "clearing/status.h"

@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "server/cli/dates.h"
+#include "clearing/dates.h"
 
 namespace ayni::cli {
 namespace {
@@ -315,17 +315,6 @@ bool Contains(const std::vector<std::string_view>& v, std::string_view s) {
     if (x == s) return true;
   }
   return false;
-}
-
-std::optional<uint64_t> ParseU64(std::string_view s) {
-  if (s.empty() || s.size() > 20) return std::nullopt;
-  for (char c : s) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  uint64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
 }
 
 std::optional<int64_t> ParseI64NonNeg(std::string_view s) {
@@ -699,26 +688,6 @@ Status Fill(const Spec& spec, const std::vector<std::string>& pos,
 
 }  // namespace
 
-bool IsDecimalSyntax(std::string_view text) {
-  if (text.empty() || text.size() > 40) return false;
-  size_t i = 0;
-  size_t int_digits = 0;
-  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-    ++i;
-    ++int_digits;
-  }
-  if (int_digits == 0) return false;
-  if (i == text.size()) return true;
-  if (text[i] != '.') return false;
-  ++i;
-  size_t frac_digits = 0;
-  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-    ++i;
-    ++frac_digits;
-  }
-  return frac_digits > 0 && i == text.size();
-}
-
 bool ParseHexBytes(std::string_view hex, uint8_t* out, size_t size) {
   if (hex.size() != 2 * size) return false;
   for (size_t i = 0; i < size; ++i) {
@@ -760,66 +729,6 @@ std::string HexOf(const uint8_t* data, size_t n) {
     s += kDigits[data[i] & 15];
   }
   return s;
-}
-
-Status CheckServerAddress(std::string_view server, bool tls) {
-  // A Unix socket on this host (aynid --listen-unix): local, like loopback.
-  if (server.substr(0, 5) == "unix:") {
-    if (server.size() < 7 || server[5] != '/') {
-      return Status::InvalidArgument("--server unix:PATH needs an absolute path, got \"" +
-                                     std::string(server) + "\"");
-    }
-    return Status::Ok();
-  }
-  std::string_view host;
-  std::string_view port;
-  if (!server.empty() && server.front() == '[') {
-    const size_t close = server.find(']');
-    if (close == std::string_view::npos || close + 1 >= server.size() || server[close + 1] != ':') {
-      return Status::InvalidArgument("--server must be HOST:PORT, got \"" + std::string(server) +
-                                     "\"");
-    }
-    host = server.substr(1, close - 1);
-    port = server.substr(close + 2);
-  } else {
-    const size_t colon = server.rfind(':');
-    if (colon == std::string_view::npos || server.find(':') != colon) {
-      return Status::InvalidArgument("--server must be HOST:PORT, got \"" + std::string(server) +
-                                     "\"");
-    }
-    host = server.substr(0, colon);
-    port = server.substr(colon + 1);
-  }
-  auto p = ParseU64(port);
-  if (host.empty() || !p || *p == 0 || *p > 65535) {
-    return Status::InvalidArgument("--server must be HOST:PORT with a port 1 … 65535, got \"" +
-                                   std::string(server) + "\"");
-  }
-  if (tls) return Status::Ok();
-  bool loopback = host == "localhost" || host == "::1";
-  if (!loopback && host.substr(0, 4) == "127.") {
-    // 127.a.b.c with three numeric parts ≤ 255.
-    size_t parts = 0;
-    bool good = true;
-    std::string_view rest = host.substr(4);
-    while (good) {
-      const size_t dot = rest.find('.');
-      auto v = ParseU64(rest.substr(0, dot));
-      good = v && *v <= 255;
-      ++parts;
-      if (dot == std::string_view::npos) break;
-      rest = rest.substr(dot + 1);
-    }
-    loopback = good && parts == 3;
-  }
-  if (!loopback) {
-    return Status::FailedPrecondition(
-        "refusing to talk to " + std::string(host) +
-        " in plaintext: only loopback addresses (127.0.0.1, ::1, localhost) are allowed "
-        "without TLS; pass --tls-ca FILE (or set AYNI_TLS_CA) with the CA that signed the "
-        "server's certificate (TLS)");
-  }
-  return Status::Ok();
 }
 
 std::string UsageText() {

@@ -2,7 +2,7 @@
 // Command), with no I/O and no gRPC, so every command and every usage error is unit-tested.
 //
 // Amounts stay decimal text here: their scale is the currency's, known only after a read
-// from the server (cli/amount_text.h parses them then). Their syntax is checked here, so a
+// from the server (clearing/amount_text.h parses them then). Their syntax is checked here, so a
 // float-looking "1e3" or "1,5" is a usage error before any RPC.
 // Pure functions; value types; thread-compatible.
 #pragma once
@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "clearing/amount_text.h"  // IsDecimalSyntax, ParseU64
 #include "clearing/status.h"
 #include "server/cli/card_args.h"
 #include "server/cli/loan_args.h"
@@ -156,19 +157,10 @@ Result<Invocation> ParseArgs(const std::vector<std::string>& args, std::string_v
 // Every command's usage line, for `ayni --help`.
 std::string UsageText();
 
-// Whether `text` is a plain decimal: digits, optionally '.' and more digits. No sign,
-// exponent, separators, spaces or hex.
-bool IsDecimalSyntax(std::string_view text);
-
 // 32 hex digits → 16 bytes, not all zero.
 std::optional<RequestIdBytes> ParseRequestIdHex(std::string_view hex);
 // Exactly 2 × `size` hex digits (either case) → `out[0 … size)`; false otherwise.
 bool ParseHexBytes(std::string_view hex, uint8_t* out, size_t size);
 std::string HexOf(const uint8_t* data, size_t n);
-
-// Splits HOST:PORT ("[::1]:7443" for IPv6): INVALID_ARGUMENT for a malformed address.
-// Plaintext (`tls` false) is allowed only to loopback: 127.0.0.0/8, ::1, localhost;
-// FAILED_PRECONDITION for another host, saying how to use TLS. With TLS any host is fine.
-Status CheckServerAddress(std::string_view server, bool tls = false);
 
 }  // namespace ayni::cli

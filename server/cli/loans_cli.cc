@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "ayni/v1/loans.grpc.pb.h"
-#include "server/cli/amount_text.h"
-#include "server/cli/output.h"
+#include "clearing/amount_text.h"
+#include "proto/client/output.h"
 #include "server/cli/session.h"
 
 namespace ayni::cli {

@@ -8,9 +8,9 @@
 #include <iostream>
 #include <utility>
 
+#include "proto/client/channel.h"
+#include "proto/client/output.h"
 #include "server/cli/args.h"
-#include "server/cli/channel.h"
-#include "server/cli/output.h"
 #include "server/cli/runner.h"
 
 namespace {

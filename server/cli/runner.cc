@@ -18,33 +18,15 @@
 #include "ayni/v1/reserves.grpc.pb.h"
 #include "ayni/v1/setoff.grpc.pb.h"
 #include "ayni/v1/setup.grpc.pb.h"
+#include "clearing/amount_text.h"
+#include "clearing/dates.h"
 #include "clearing/int128.h"
+#include "proto/client/output.h"
 #include "server/api/signature.h"
-#include "server/cli/amount_text.h"
 #include "server/cli/cards_cli.h"
-#include "server/cli/dates.h"
 #include "server/cli/loans_cli.h"
-#include "server/cli/output.h"
 
 namespace ayni::cli {
-
-Result<std::string> CleanToken(std::string_view raw, std::string_view source) {
-  size_t b = 0;
-  size_t e = raw.size();
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (b < e && space(raw[b])) ++b;
-  while (e > b && space(raw[e - 1])) --e;
-  std::string_view t = raw.substr(b, e - b);
-  if (t.empty()) return Status::InvalidArgument(std::string(source) + " holds no API key");
-  for (char c : t) {
-    if (c <= 0x20 || c >= 0x7F) {
-      return Status::InvalidArgument(std::string(source) +
-                                     " does not hold one API key (spaces, several lines or "
-                                     "non-ASCII characters)");
-    }
-  }
-  return std::string(t);
-}
 
 namespace {
 

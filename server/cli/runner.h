@@ -1,6 +1,6 @@
 // Runs one parsed Command against an `aynid` over a gRPC channel: resolves codes to ids,
 // parses amounts at the right scale, makes the RPC, prints the result and returns the exit
-// code (cli/output.h). This file and runner.cc are the CLI's protobuf edge.
+// code (proto/client/output.h). This file and runner.cc are the CLI's protobuf edge.
 //
 // One RunCommand call per process in `ayni`; tests may run many against one in-process
 // server. Not thread-safe (writes to the given streams).
@@ -30,10 +30,5 @@ struct RunContext {
 };
 
 int RunCommand(const Command& command, RunContext& ctx);
-
-// Reads a key file or the AYNI_KEY value: trims surrounding whitespace and checks the
-// token is one line of printable ASCII (what gRPC metadata allows). The message never
-// contains the token.
-Result<std::string> CleanToken(std::string_view raw, std::string_view source);
 
 }  // namespace ayni::cli

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "ayni/v1/setup.grpc.pb.h"
+#include "proto/client/output.h"
 #include "server/cli/args.h"
-#include "server/cli/output.h"
 #include "server/cli/runner.h"
 
 namespace google::protobuf {

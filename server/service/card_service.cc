@@ -10,9 +10,9 @@
 #include <utility>
 #include <vector>
 
-#include "cardio/certificate.h"
-#include "cardio/kiosk_batch.h"
-#include "cardio/load_token.h"
+#include "clearing/card/certificate.h"
+#include "clearing/card/kiosk_batch.h"
+#include "clearing/card/load_token.h"
 #include "clearing/int128.h"
 #include "server/api/card_convert.h"
 #include "server/api/convert.h"

@@ -7,11 +7,11 @@
 
 #include <cstdint>
 
-#include "cardio/certificate.h"
-#include "cardio/crypto.h"
 #include "cardio/issuer.h"
-#include "cardio/load_token.h"
 #include "cardio/purse_client.h"
+#include "clearing/card/certificate.h"
+#include "clearing/card/crypto.h"
+#include "clearing/card/load_token.h"
 
 namespace ayni::cardio::testing {
 

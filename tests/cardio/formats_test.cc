@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "cardio/certificate.h"
-#include "cardio/kiosk_batch.h"
-#include "cardio/load_request.h"
-#include "cardio/load_token.h"
 #include "cardio/messages.h"
-#include "cardio/record.h"
+#include "clearing/card/certificate.h"
+#include "clearing/card/kiosk_batch.h"
+#include "clearing/card/load_request.h"
+#include "clearing/card/load_token.h"
+#include "clearing/card/record.h"
 #include "tests/cardio/card_fixture.h"
 
 namespace ayni::cardio {

@@ -22,9 +22,9 @@
 #include <vector>
 
 #include "cardio/apdu.h"
-#include "cardio/protocol.h"
 #include "cardio/vcard/state_file.h"
 #include "cardio/vcard/vpcd_link.h"
+#include "clearing/card/protocol.h"
 
 namespace ayni::cardio {
 namespace {

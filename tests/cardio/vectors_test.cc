@@ -16,9 +16,9 @@
 
 #include "cardio/applet.h"
 #include "cardio/channel.h"
-#include "cardio/kiosk_batch.h"
-#include "cardio/load_request.h"
 #include "cardio/purse_client.h"
+#include "clearing/card/kiosk_batch.h"
+#include "clearing/card/load_request.h"
 #include "clearing/hash.h"
 #include "tests/cardio/card_fixture.h"
 

@@ -15,8 +15,8 @@
 
 #include "cardio/applet.h"
 #include "cardio/channel.h"
-#include "cardio/kiosk_batch.h"
-#include "cardio/load_request.h"
+#include "clearing/card/kiosk_batch.h"
+#include "clearing/card/load_request.h"
 #include "tests/cardio/card_fixture.h"
 #include "tests/cardio/kiosk/kiosk_test_support.h"
 

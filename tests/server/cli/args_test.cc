@@ -6,6 +6,8 @@
 
 #include <sstream>
 
+#include "proto/client/channel.h"  // CheckServerAddress
+
 namespace ayni::cli {
 namespace {
 

@@ -13,7 +13,7 @@
 
 #include "ayni/v1/cards.grpc.pb.h"
 #include "ayni/v1/setup.grpc.pb.h"
-#include "server/cli/output.h"
+#include "proto/client/output.h"
 #include "server/cli/runner.h"
 
 namespace ayni::cli {

@@ -13,7 +13,7 @@
 #include <chrono>
 
 #include "ayni/v1/cards.grpc.pb.h"
-#include "cardio/crypto.h"
+#include "clearing/card/crypto.h"
 #include "cli_fixture.h"
 
 namespace {

@@ -17,8 +17,8 @@
 #include "ayni/v1/ledger.grpc.pb.h"
 #include "ayni/v1/reserves.grpc.pb.h"
 #include "ayni/v1/setup.grpc.pb.h"
+#include "proto/client/output.h"
 #include "server/api/signature.h"
-#include "server/cli/output.h"
 
 namespace ayni::cli {
 namespace {

@@ -3,8 +3,8 @@
 
 #include <sstream>
 
+#include "clearing/dates.h"
 #include "server/cli/args.h"
-#include "server/cli/dates.h"
 
 namespace ayni::cli {
 namespace {

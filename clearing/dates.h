@@ -1,5 +1,6 @@
-// Calendar dates at the CLI's edge: invoices are due on a day, set-off runs have a cut-off
-// day, and the API counts days since 1970-01-01 (UTC), "unix days" (setoff.proto).
+// Calendar dates at the edges (the CLI, the kiosk): invoices are due on a day, set-off runs
+// have a cut-off day, and the API counts days since 1970-01-01 (UTC), "unix days"
+// (setoff.proto).
 // Proleptic Gregorian calendar, years 1970 … 9999. Pure functions; thread-safe.
 #pragma once
 

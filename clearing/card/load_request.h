@@ -1,3 +1,6 @@
+// A card format (clearing/card/): shared by the card (cardio/), the kiosk and the server;
+// pure, depends on clearing/ and libsodium only. Namespace ayni::cardio (historical).
+//
 // The load request: what a card signs when INITIALIZE LOAD asks it for a load, so that a
 // kiosk can prove to the bank that the card's holder asked for this load (SPEC §5: a kiosk
 // key alone can never move a member's money).
@@ -13,10 +16,10 @@
 
 #include <cstdint>
 
-#include "cardio/bytes.h"
-#include "cardio/crypto.h"
-#include "cardio/protocol.h"
 #include "clearing/amount.h"
+#include "clearing/card/bytes.h"
+#include "clearing/card/crypto.h"
+#include "clearing/card/protocol.h"
 
 namespace ayni::cardio {
 

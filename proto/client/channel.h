@@ -8,10 +8,21 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "clearing/status.h"
 
 namespace ayni::cli {
+
+// Splits HOST:PORT ("[::1]:7443" for IPv6): INVALID_ARGUMENT for a malformed address.
+// Plaintext (`tls` false) is allowed only to loopback: 127.0.0.0/8, ::1, localhost;
+// FAILED_PRECONDITION for another host, saying how to use TLS. With TLS any host is fine.
+Status CheckServerAddress(std::string_view server, bool tls = false);
+
+// Reads a key file or the AYNI_KEY value: trims surrounding whitespace and checks the
+// token is one line of printable ASCII (what gRPC metadata allows). The message never
+// contains the token.
+Result<std::string> CleanToken(std::string_view raw, std::string_view source);
 
 struct ChannelOptions {
   std::string server;           // HOST:PORT

@@ -1,3 +1,6 @@
+// A card format (clearing/card/): shared by the card (cardio/), the kiosk and the server;
+// pure, depends on clearing/ and libsodium only. Namespace ayni::cardio (historical).
+//
 // The kiosk's signature over a batch of offline records it uploads (SPEC §5: the server
 // verifies the kiosk batch signature before it settles any record of the batch).
 //
@@ -12,9 +15,9 @@
 #include <cstdint>
 #include <span>
 
-#include "cardio/bytes.h"
-#include "cardio/crypto.h"
-#include "cardio/protocol.h"
+#include "clearing/card/bytes.h"
+#include "clearing/card/crypto.h"
+#include "clearing/card/protocol.h"
 
 namespace ayni::cardio {
 

@@ -1,3 +1,6 @@
+// A card format (clearing/card/): shared by the card (cardio/), the kiosk and the server;
+// pure, depends on clearing/ and libsodium only. Namespace ayni::cardio (historical).
+//
 // The purse protocol's constants: ids, the AID, instruction bytes and the fixed sizes of
 // every layout. docs/card-protocol.md is the prose form of this file; both change together
 // (tests/cardio/vectors_test.cc checks the document against the code).

@@ -1,3 +1,6 @@
+// A card format (clearing/card/): shared by the card (cardio/), the kiosk and the server;
+// pure, depends on clearing/ and libsodium only. Namespace ayni::cardio (historical).
+//
 // Big-endian byte writing and bounds-checked reading for the card's fixed layouts.
 //
 // ByteWriter appends fields to a vector it owns. ByteReader reads from a span it does not

@@ -1,9 +1,41 @@
-#include "server/cli/amount_text.h"
+#include "clearing/amount_text.h"
+
+#include <charconv>
 
 #include "clearing/amount.h"
-#include "server/cli/args.h"
 
 namespace ayni::cli {
+
+bool IsDecimalSyntax(std::string_view text) {
+  if (text.empty() || text.size() > 40) return false;
+  size_t i = 0;
+  size_t int_digits = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+    ++i;
+    ++int_digits;
+  }
+  if (int_digits == 0) return false;
+  if (i == text.size()) return true;
+  if (text[i] != '.') return false;
+  ++i;
+  size_t frac_digits = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+    ++i;
+    ++frac_digits;
+  }
+  return frac_digits > 0 && i == text.size();
+}
+
+std::optional<uint64_t> ParseU64(std::string_view s) {
+  if (s.empty() || s.size() > 20) return std::nullopt;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
 
 Result<int64_t> ParseAmount(std::string_view text, int64_t scale, AmountSign sign,
                             std::string_view what, std::string_view code) {

@@ -1,5 +1,6 @@
-// What the CLI prints: aligned tables for people, CSV for spreadsheets, one JSON object per
-// command for scripts (SPEC §7), and the exit code of every kind of result.
+// What the gRPC clients (the CLI `ayni`, `ayni-kiosk`) print: aligned tables for people,
+// CSV for spreadsheets, one JSON object per command for scripts (SPEC §7), and the exit
+// code of every kind of result.
 // Pure functions and value types; thread-compatible.
 #pragma once
 

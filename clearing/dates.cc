@@ -1,4 +1,4 @@
-#include "server/cli/dates.h"
+#include "clearing/dates.h"
 
 #include <cstdio>
 

@@ -1,4 +1,4 @@
-#include "cardio/load_token.h"
+#include "clearing/card/load_token.h"
 
 #include <string>
 

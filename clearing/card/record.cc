@@ -1,4 +1,4 @@
-#include "cardio/record.h"
+#include "clearing/card/record.h"
 
 #include "clearing/check.h"
 

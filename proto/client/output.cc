@@ -1,4 +1,4 @@
-#include "server/cli/output.h"
+#include "proto/client/output.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,3 +1,6 @@
+// A card format (clearing/card/): shared by the card (cardio/), the kiosk and the server;
+// pure, depends on clearing/ and libsodium only. Namespace ayni::cardio (historical).
+//
 // The issuer certificate: the bank's Ed25519 signature binding a card's id and public key
 // to a member account, a currency, the card's limits and an expiry.
 //
@@ -14,10 +17,10 @@
 #include <cstdint>
 #include <span>
 
-#include "cardio/bytes.h"
-#include "cardio/crypto.h"
-#include "cardio/protocol.h"
 #include "clearing/amount.h"
+#include "clearing/card/bytes.h"
+#include "clearing/card/crypto.h"
+#include "clearing/card/protocol.h"
 #include "clearing/ids.h"
 #include "clearing/status.h"
 

@@ -1,4 +1,4 @@
-#include "cardio/certificate.h"
+#include "clearing/card/certificate.h"
 
 #include <string>
 

@@ -1,5 +1,6 @@
-// ayni's output: aligned tables, RFC 4180 CSV, valid JSON, and the exit-code mapping.
-#include "server/cli/output.h"
+// The gRPC clients' output (ayni, ayni-kiosk): aligned tables, RFC 4180 CSV, valid JSON, and the
+// exit-code mapping.
+#include "proto/client/output.h"
 
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>

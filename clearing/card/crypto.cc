@@ -1,4 +1,4 @@
-#include "cardio/crypto.h"
+#include "clearing/card/crypto.h"
 
 #include <sodium.h>
 

@@ -1,3 +1,6 @@
+// A card format (clearing/card/): shared by the card (cardio/), the kiosk and the server;
+// pure, depends on clearing/ and libsodium only. Namespace ayni::cardio (historical).
+//
 // The load token: the bank's Ed25519 authorisation for one load onto one card.
 //
 // Layout, big-endian (docs/card-protocol.md §Load token):
@@ -14,10 +17,10 @@
 #include <cstdint>
 #include <span>
 
-#include "cardio/bytes.h"
-#include "cardio/crypto.h"
-#include "cardio/protocol.h"
 #include "clearing/amount.h"
+#include "clearing/card/bytes.h"
+#include "clearing/card/crypto.h"
+#include "clearing/card/protocol.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio {

@@ -1,4 +1,4 @@
-#include "cardio/load_request.h"
+#include "clearing/card/load_request.h"
 
 #include "clearing/check.h"
 

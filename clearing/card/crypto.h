@@ -1,3 +1,6 @@
+// A card format (clearing/card/): shared by the card (cardio/), the kiosk and the server;
+// pure, depends on clearing/ and libsodium only. Namespace ayni::cardio (historical).
+//
 // The card's cryptography over libsodium 1.0.18: Ed25519 keys and signatures with a
 // domain-separation prefix, SHA-256 for the record chain (what card hardware has), and an
 // injectable source of randomness so that tests and test vectors are deterministic.
@@ -14,7 +17,7 @@
 #include <span>
 #include <string_view>
 
-#include "cardio/bytes.h"
+#include "clearing/card/bytes.h"
 #include "clearing/hash.h"
 
 namespace ayni::cardio {

@@ -1,6 +1,6 @@
 // Amounts typed into ayni: exact at scales 1, 100 and 1000; refused when not a plain
 // decimal, when they have more decimals than the currency, when out of range.
-#include "server/cli/amount_text.h"
+#include "clearing/amount_text.h"
 
 #include <gtest/gtest.h>
 

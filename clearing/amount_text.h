@@ -1,17 +1,25 @@
-// Amounts at the CLI's edge: decimal text typed by a person ↔ int64 minor units, exact in
-// both directions at the currency's scale (clearing/amount.h does the arithmetic).
-// Never a float: text that is not a plain decimal ("1e3", "1,50", "+5", " 5") is refused,
-// as is text with more fraction digits than the currency has.
-// Pure functions; thread-safe.
+// Amounts at the edges (the CLI, the kiosk): decimal text typed by a person ↔ int64 minor units,
+// exact in both directions at the currency's scale (clearing/amount.h does the arithmetic). Never a
+// float: text that is not a plain decimal ("1e3", "1,50", "+5", " 5") is refused, as is text with
+// more fraction digits than the currency has. Pure functions; thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "clearing/status.h"
 
 namespace ayni::cli {
+
+// Whether `text` is a plain decimal: digits, optionally '.' and more digits. No sign,
+// exponent, separators, spaces or hex.
+bool IsDecimalSyntax(std::string_view text);
+
+// Plain decimal digits (no sign, no spaces, at most 20) → uint64; nullopt otherwise or on
+// overflow.
+std::optional<uint64_t> ParseU64(std::string_view s);
 
 enum class AmountSign { kPositive, kNonNegative };
 

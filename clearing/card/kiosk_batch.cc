@@ -1,4 +1,4 @@
-#include "cardio/kiosk_batch.h"
+#include "clearing/card/kiosk_batch.h"
 
 #include <algorithm>
 
