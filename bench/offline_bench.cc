@@ -70,25 +70,7 @@ cardio::SignedRecord NextDebit(Card& card, const TerminalId& terminal, uint32_t 
 }
 
 OfflineReceipt ToReceipt(const cardio::SignedRecord& s) {
-  const cardio::Bytes bytes = cardio::EncodeSignedRecord(s);
-  const cardio::OfflineRecord& r = s.record;
-  OfflineReceipt o;
-  std::copy(bytes.begin(), bytes.end(), o.bytes.begin());
-  o.body_hash = cardio::RecordHash(r);
-  o.load = r.type == cardio::RecordType::kLoad;
-  o.card = r.card_id;
-  o.counter = r.counter;
-  o.amount = r.amount;
-  o.balance_after = r.balance_after;
-  o.terminal = r.terminal_id;
-  o.terminal_sequence = r.terminal_sequence;
-  o.terminal_time_s = r.terminal_time_s;
-  o.nonce = r.terminal_nonce;
-  o.last_load = r.last_load_id;
-  o.offline_amount = r.offline_amount;
-  o.offline_count = r.offline_count;
-  o.previous_hash = r.previous_hash;
-  return o;
+  return cardio::ToOfflineReceipt(s, cardio::EncodeSignedRecord(s));
 }
 
 void BM_VerifyRecords(benchmark::State& state) {

@@ -1,5 +1,7 @@
 #include "clearing/card/record.h"
 
+#include <algorithm>
+
 #include "clearing/check.h"
 
 namespace ayni::cardio {
@@ -86,6 +88,29 @@ Result<SignedRecord> ParseSignedRecord(std::span<const uint8_t> bytes) {
 bool VerifyRecordSignature(const SignedRecord& record, const PublicKey& card_key) {
   return VerifyWithPrefix(card_key, kRecordPrefix, EncodeRecordBody(record.record),
                           record.signature);
+}
+
+OfflineReceipt ToOfflineReceipt(const SignedRecord& s, std::span<const uint8_t> bytes) {
+  static_assert(kRecordSize == kCardRecordBytes);
+  AYNI_CHECK(bytes.size() == kCardRecordBytes);
+  const OfflineRecord& r = s.record;
+  OfflineReceipt o;
+  std::copy(bytes.begin(), bytes.end(), o.bytes.begin());
+  o.body_hash = RecordHash(r);
+  o.load = r.type == RecordType::kLoad;
+  o.card = r.card_id;
+  o.counter = r.counter;
+  o.amount = r.amount;
+  o.balance_after = r.balance_after;
+  o.terminal = r.terminal_id;
+  o.terminal_sequence = r.terminal_sequence;
+  o.terminal_time_s = r.terminal_time_s;
+  o.nonce = r.terminal_nonce;
+  o.last_load = r.last_load_id;
+  o.offline_amount = r.offline_amount;
+  o.offline_count = r.offline_count;
+  o.previous_hash = r.previous_hash;
+  return o;
 }
 
 }  // namespace ayni::cardio

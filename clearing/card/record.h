@@ -21,6 +21,7 @@
 #include "clearing/card/bytes.h"
 #include "clearing/card/crypto.h"
 #include "clearing/card/protocol.h"
+#include "clearing/cards.h"
 #include "clearing/status.h"
 
 namespace ayni::cardio {
@@ -66,5 +67,10 @@ Sha256Digest RecordHash(const OfflineRecord& record);
 // Does not verify the signature.
 Result<SignedRecord> ParseSignedRecord(std::span<const uint8_t> bytes);
 bool VerifyRecordSignature(const SignedRecord& record, const PublicKey& card_key);
+
+// What the ledger settles from a record its caller parsed and verified (clearing/cards.h):
+// the fields, the signed bytes (kept as evidence; AYNI_CHECKs kRecordSize) and the body's
+// SHA-256, which the card's next record names as its previous hash.
+OfflineReceipt ToOfflineReceipt(const SignedRecord& record, std::span<const uint8_t> bytes);
 
 }  // namespace ayni::cardio

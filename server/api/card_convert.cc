@@ -212,29 +212,6 @@ Result<BatchIn> ToBatch(const v1::SubmitOfflineBatchRequest& r) {
   return b;
 }
 
-OfflineReceipt ToReceipt(const cardio::SignedRecord& s, const cardio::Bytes& bytes) {
-  static_assert(cardio::kRecordSize == kCardRecordBytes);
-  AYNI_CHECK(bytes.size() == kCardRecordBytes);
-  const cardio::OfflineRecord& r = s.record;
-  OfflineReceipt o;
-  std::copy(bytes.begin(), bytes.end(), o.bytes.begin());
-  o.body_hash = cardio::RecordHash(r);
-  o.load = r.type == cardio::RecordType::kLoad;
-  o.card = r.card_id;
-  o.counter = r.counter;
-  o.amount = r.amount;
-  o.balance_after = r.balance_after;
-  o.terminal = r.terminal_id;
-  o.terminal_sequence = r.terminal_sequence;
-  o.terminal_time_s = r.terminal_time_s;
-  o.nonce = r.terminal_nonce;
-  o.last_load = r.last_load_id;
-  o.offline_amount = r.offline_amount;
-  o.offline_count = r.offline_count;
-  o.previous_hash = r.previous_hash;
-  return o;
-}
-
 cardio::Certificate CertificateOf(const CardRecord& card) {
   cardio::Certificate c;
   c.scheme_id = static_cast<uint32_t>(card.bank.value());

@@ -59,8 +59,6 @@ struct BatchIn {
   std::vector<std::optional<cardio::SignedRecord>> parsed;
 };
 Result<BatchIn> ToBatch(const v1::SubmitOfflineBatchRequest& r);
-// The receipt the ledger settles, from a parsed record and its bytes (kCardRecordBytes).
-OfflineReceipt ToReceipt(const cardio::SignedRecord& record, const cardio::Bytes& bytes);
 
 // The certificate the card's bank signs: scheme id = the bank id.
 cardio::Certificate CertificateOf(const CardRecord& card);

@@ -106,7 +106,7 @@ void VerifyRecords(BatchJob& job, size_t begin, size_t end) {
       continue;
     }
     job.verdicts[i] = Verdict::kPass;
-    job.receipts[i] = api::ToReceipt(*rec, job.in.records[i]);
+    job.receipts[i] = cardio::ToOfflineReceipt(*rec, job.in.records[i]);
   }
 }
 
