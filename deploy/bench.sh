@@ -23,7 +23,7 @@ if [ "$quick" = 1 ]; then secs=8; pgsecs=8; else secs=30; pgsecs=30; fi
 "$root/deploy/install-deps.sh"
 echo "== build (Release)" >&2
 cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$root/build-bench" -j"$(nproc)" --target aynid ayni-loadgen >/dev/null
+cmake --build "$root/build-bench" -j"$(nproc)" --target aynid ayni-loadgen ayni_bench_store >/dev/null
 
 var="$root/var/bench"
 mkdir -p "$var"
@@ -115,6 +115,24 @@ pg_uniform=$(pgbench_tps 50)
 echo "== pgbench tpcb-like, 8 clients, scale 1 (one hot branch row)" >&2
 pg_hot=$(pgbench_tps 1)
 
+# The writer's PostgreSQL transaction alone (PgStore::Append by batch size, no gRPC): what
+# bounds the durable paths above (docs/benchmarks.md). Transfers/s of Append wall time.
+echo "== ayni_bench_store (PgStore::Append, own database in the same cluster)" >&2
+store_out=$(AYNI_BENCH_PG="$dsn" "$root/build-bench/bench/ayni_bench_store" \
+  --benchmark_min_time="$([ "$quick" = 1 ] && echo 0.5 || echo 2)" 2>&1) ||
+  { echo "$store_out" >&2; exit 1; }
+echo "$store_out" | grep '^BM_' >&2
+# "BM_Uniform/1000/manual_time … items_per_second=35.1k/s" → 35100
+store_rate() {
+  awk -v name="$1/manual_time" '$1 == name {
+    for (i = 1; i <= NF; i++) if ($i ~ /^items_per_second=/) {
+      v = substr($i, 18); sub(/\/s$/, "", v); m = 1
+      if (v ~ /k$/) { m = 1e3; sub(/k$/, "", v) } else if (v ~ /M$/) { m = 1e6; sub(/M$/, "", v) }
+      printf "%.0f", v * m; found = 1
+    }
+  } END { if (!found) print 0 }' <<<"$store_out"
+}
+
 field() { sed -E "s/.*\"$2\":(\"[^\"]*\"|[^,}]*).*/\1/" <<<"$1" | tr -d '"'; }
 per_account=$(( (rss1 - rss0) * 1024 / 20001 ))
 per_transfer=$(( ((rss2 - rss1) * 1024 - 4 * 10001 * per_account) / (transfers > 0 ? transfers : 1) ))
@@ -129,6 +147,12 @@ per_transfer=$(( ((rss2 - rss1) * 1024 - 4 * 10001 * per_account) / (transfers >
   done
   printf '%-32s %14s\n' "pgbench tpcb-like, uniform" "$pg_uniform"
   printf '%-32s %14s\n' "pgbench tpcb-like, hot row" "$pg_hot"
+  for n in 1 16 64 1000 4000; do
+    printf '%-32s %14s\n' "PgStore::Append x$n, uniform" "$(store_rate "BM_Uniform/$n")"
+  done
+  for n in 16 1000; do
+    printf '%-32s %14s\n' "PgStore::Append x$n, merchant" "$(store_rate "BM_HotMerchant/$n")"
+  done
   printf '\naynid resident memory: %d bytes per account (20,000 opened), %d bytes per stored transfer (%d transfers)\n' \
     "$per_account" "$per_transfer" "$transfers"
   printf 'PostgreSQL: %d bytes per transfer row (with indexes), %d bytes of journal per transfer; %d accounts\n' \
@@ -139,6 +163,7 @@ per_transfer=$(( ((rss2 - rss1) * 1024 - 4 * 10001 * per_account) / (transfers >
 
 json="{\"quick\":$([ "$quick" = 1 ] && echo true || echo false),\"scenarios\":[$(IFS=,; echo "${results[*]:1}")]"
 json+=",\"pgbench_tpcb_uniform_tps\":$pg_uniform,\"pgbench_tpcb_hot_tps\":$pg_hot"
+json+=",\"store_append_per_s\":{$(for n in 1 16 64 1000 4000; do printf '"uniform_%s":%s,' "$n" "$(store_rate "BM_Uniform/$n")"; done)\"merchant_16\":$(store_rate BM_HotMerchant/16),\"merchant_1000\":$(store_rate BM_HotMerchant/1000)}"
 json+=",\"rss_bytes_per_account\":$per_account,\"rss_bytes_per_transfer\":$per_transfer"
 json+=",\"pg_bytes_per_transfer_row\":$transfer_bytes,\"pg_journal_bytes_per_transfer\":$batch_bytes"
 json+=",\"transfers\":$transfers,\"cores\":$(nproc)}"
