@@ -1,11 +1,11 @@
 #include "server/storage/pg_store.h"
 
 #include <algorithm>
+#include <charconv>
 #include <exception>
 #include <pqxx/pqxx>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -29,9 +29,7 @@ using pg::ToVector;
 using pg::TranslateCurrent;
 
 // Prepared statement names (one set per connection).
-constexpr const char* kHead = "ayni_head";
-constexpr const char* kInsertBatch = "ayni_insert_batch";
-constexpr const char* kUpsertAccounts = "ayni_upsert_accounts";
+constexpr const char* kAppend = "ayni_append";
 constexpr const char* kLastSequence = "ayni_last_sequence";
 constexpr const char* kLoadJournal = "ayni_load_journal";
 constexpr const char* kSelectAccounts = "ayni_select_accounts";
@@ -39,30 +37,9 @@ constexpr const char* kLock = "ayni_lock";
 constexpr const char* kTryLock = "ayni_try_lock";
 
 void PrepareStatements(pqxx::connection& c) {
-  c.prepare(kHead, "SELECT sequence, hash FROM batches ORDER BY sequence DESC LIMIT 1");
-  c.prepare(kInsertBatch,
-            "INSERT INTO batches (sequence, timestamp_ns, prev_hash, hash, bytes) "
-            "VALUES ($1, $2, $3, $4, $5)");
-  // One statement for every touched account: arrays in ascending id order, so row locks
-  // are always taken in that order. The WHERE clause is a pair assertion: an account's
-  // identity never changes, and a row is only ever moved forward by a later batch; a row
-  // that fails it is not updated, and Append sees the short row count and rolls back.
-  c.prepare(kUpsertAccounts,
-            "INSERT INTO accounts AS a (id, bank, currency, kind, owner, counterparty, status, "
-            "  credit_limit, ceiling, balance, debits_posted, credits_posted, last_batch) "
-            "SELECT u.*, $13::bigint FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], "
-            "  $4::smallint[], $5::bigint[], $6::bigint[], $7::smallint[], $8::bigint[], "
-            "  $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[]) "
-            "  AS u(id, bank, currency, kind, owner, counterparty, status, credit_limit, "
-            "  ceiling, balance, debits_posted, credits_posted) "
-            "ORDER BY u.id "
-            "ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, "
-            "  credit_limit = EXCLUDED.credit_limit, ceiling = EXCLUDED.ceiling, "
-            "  balance = EXCLUDED.balance, debits_posted = EXCLUDED.debits_posted, "
-            "  credits_posted = EXCLUDED.credits_posted, last_batch = EXCLUDED.last_batch "
-            "WHERE a.bank = EXCLUDED.bank AND a.currency = EXCLUDED.currency "
-            "  AND a.kind = EXCLUDED.kind AND a.owner = EXCLUDED.owner "
-            "  AND a.counterparty = EXCLUDED.counterparty AND a.last_batch < EXCLUDED.last_batch");
+  c.prepare(kAppend,
+            "SELECT ayni_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+            "$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)");
   c.prepare(kLastSequence, "SELECT sequence, hash FROM batches ORDER BY sequence DESC LIMIT 1");
   c.prepare(kLoadJournal, "SELECT sequence, prev_hash, hash, bytes FROM batches ORDER BY sequence");
   c.prepare(kSelectAccounts,
@@ -76,14 +53,59 @@ pqxx::binarystring Bytes(std::span<const uint8_t> b) {
   return pqxx::binarystring(b.data(), b.size());
 }
 
-// bytea in COPY text format (hex input form; stream_to escapes the backslash).
-std::string ByteaHex(std::span<const uint8_t> b) { return "\\x" + HexOf(b); }
+// A PostgreSQL array literal ("{1,2,3}") built element by element, for the array
+// parameters of ayni_append: one parameter a column instead of one message a row.
+class ArrayLiteral {
+ public:
+  explicit ArrayLiteral(size_t reserve) {
+    text_.reserve(reserve + 2);
+    text_ += '{';
+  }
 
-// Appends `v` to a PostgreSQL array literal under construction ("{1,2,3}").
-void AppendElement(std::string& array, int64_t v) {
-  array += array.size() == 1 ? "" : ",";
-  array += std::to_string(v);
-}
+  void Add(int64_t v) {
+    Separate();
+    char buf[24];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    AYNI_CHECK(ec == std::errc());
+    text_.append(buf, end);
+  }
+
+  // bytea in hex input form, quoted and with its backslash escaped: the array parser
+  // turns the element "\\x0a1b" into \x0a1b, which bytea reads as hex.
+  void AddBytea(std::span<const uint8_t> b) {
+    Separate();
+    text_ += "\"\\\\x";
+    text_ += HexOf(b);
+    text_ += '"';
+  }
+
+  // Text, quoted, with `"` and `\` escaped; NUL never reaches here (the ledger refuses it
+  // in a memo).
+  void AddText(std::string_view s) {
+    Separate();
+    text_ += '"';
+    for (const char c : s) {
+      if (c == '"' || c == '\\') text_ += '\\';
+      text_ += c;
+    }
+    text_ += '"';
+  }
+
+  // The finished literal; nothing may be added after.
+  const std::string& Close() {
+    if (!closed_) text_ += '}';
+    closed_ = true;
+    return text_;
+  }
+
+ private:
+  void Separate() {
+    AYNI_CHECK(!closed_);
+    if (text_.size() > 1) text_ += ',';
+  }
+  std::string text_;
+  bool closed_ = false;
+};
 
 }  // namespace
 
@@ -325,12 +347,12 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
   std::vector<AccountId> ids = batch.touched_accounts;
   std::sort(ids.begin(), ids.end());
   AYNI_CHECK(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
-  constexpr size_t kColumns = 12;
-  std::vector<std::string> columns(kColumns, "{");
+  constexpr size_t kAccountColumns = 12;
+  std::vector<ArrayLiteral> accounts(kAccountColumns, ArrayLiteral(ids.size() * 8));
   for (const AccountId id : ids) {
     const Account* a = ledger.FindAccount(id);
     AYNI_CHECK(a != nullptr);  // the ledger touched it, so it has it
-    const int64_t values[kColumns] = {
+    const int64_t values[kAccountColumns] = {
         I64(a->id.value()),
         I64(a->bank.value()),
         I64(a->currency.value()),
@@ -344,9 +366,8 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
         a->debits_posted.minor(),
         a->credits_posted.minor(),
     };
-    for (size_t c = 0; c < kColumns; ++c) AppendElement(columns[c], values[c]);
+    for (size_t c = 0; c < kAccountColumns; ++c) accounts[c].Add(values[c]);
   }
-  for (std::string& c : columns) c += "}";
 
   // Each side's balance right after each transfer (statements): walk the batch backwards
   // from the balances the ledger ends it with. Every intermediate balance of a batch the
@@ -376,66 +397,57 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
     }
   }
 
+  // The transfers, one array per column (ayni_append, migration 0005).
+  const size_t n = batch.transfers.size();
+  ArrayLiteral t_id(n * 40), t_request(n * 40), t_leg(n * 2), t_debit(n * 6), t_credit(n * 6),
+      t_currency(n * 3), t_amount(n * 6), t_code(n * 2), t_time(n * 20), t_memo(n * 4),
+      t_debit_after(n * 8), t_credit_after(n * 8);
+  for (size_t i = 0; i < n; ++i) {
+    const Transfer& t = batch.transfers[i];
+    t_id.AddBytea(t.id.bytes());
+    t_request.AddBytea(t.request.bytes());
+    t_leg.Add(static_cast<int64_t>(t.leg));
+    t_debit.Add(I64(t.debit.value()));
+    t_credit.Add(I64(t.credit.value()));
+    t_currency.Add(I64(t.currency.value()));
+    t_amount.Add(t.amount.minor());
+    t_code.Add(static_cast<int64_t>(t.code));
+    t_time.Add(I64(t.timestamp_ns));
+    t_memo.AddText(t.memo);
+    t_debit_after.Add(after[i].first);
+    t_credit_after.Add(after[i].second);
+  }
+
   const std::string where = "append batch " + std::to_string(batch.sequence);
   try {
     pqxx::work tx(conn_->c, "append");
-
-    // Pair assertion before writing: the batch continues the stored chain.
-    const pqxx::result head = tx.exec_prepared(kHead);
-    const uint64_t last = head.empty() ? 0 : static_cast<uint64_t>(head[0][0].as<int64_t>());
-    if (batch.sequence != last + 1) {
-      return {AppendOutcome::kNotCommitted,
-              Status::FailedPrecondition(where + ": the database's last batch is " +
-                                         std::to_string(last) + ", so the next must be " +
-                                         std::to_string(last + 1))};
-    }
-    Hash256 last_hash{};
-    if (!head.empty()) {
-      const std::vector<uint8_t> h = ToVector(head[0][1]);
-      if (h.size() != last_hash.size()) {
-        return {AppendOutcome::kNotCommitted,
-                Status::DataLoss(where + ": stored hash of batch " + std::to_string(last) +
-                                 " is not 32 bytes")};
+    try {
+      tx.exec_prepared1(kAppend, I64(batch.sequence), I64(batch.timestamp_ns),
+                        Bytes(batch.prev_hash), Bytes(batch.hash), Bytes(batch.bytes),
+                        t_id.Close(), t_request.Close(), t_leg.Close(), t_debit.Close(),
+                        t_credit.Close(), t_currency.Close(), t_amount.Close(), t_code.Close(),
+                        t_time.Close(), t_memo.Close(), t_debit_after.Close(),
+                        t_credit_after.Close(), accounts[0].Close(), accounts[1].Close(),
+                        accounts[2].Close(), accounts[3].Close(), accounts[4].Close(),
+                        accounts[5].Close(), accounts[6].Close(), accounts[7].Close(),
+                        accounts[8].Close(), accounts[9].Close(), accounts[10].Close(),
+                        accounts[11].Close());
+    } catch (const pqxx::sql_error& e) {
+      // The checks ayni_append makes before and after writing (migration 0005).
+      const std::string& state = e.sqlstate();
+      if (state == "AY001" || state == "AY002" || state == "AY003") {
+        std::string m = e.what();
+        if (m.starts_with("ERROR:")) m.erase(0, 6);
+        while (!m.empty() && (m.front() == ' ')) m.erase(0, 1);
+        while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+        if (const size_t nl = m.find('\n'); nl != std::string::npos) m.resize(nl);
+        m = where + ": " + m;
+        Status s = state == "AY001"   ? Status::FailedPrecondition(std::move(m))
+                   : state == "AY002" ? Status::DataLoss(std::move(m))
+                                      : Status::Internal(std::move(m));
+        return {AppendOutcome::kNotCommitted, std::move(s)};
       }
-      std::copy(h.begin(), h.end(), last_hash.begin());
-    }
-    if (batch.prev_hash != last_hash) {
-      return {AppendOutcome::kNotCommitted,
-              Status::FailedPrecondition(where + ": prev_hash is not the stored hash of batch " +
-                                         std::to_string(last))};
-    }
-
-    tx.exec_prepared0(kInsertBatch, I64(batch.sequence), I64(batch.timestamp_ns),
-                      Bytes(batch.prev_hash), Bytes(batch.hash), Bytes(batch.bytes));
-
-    if (!batch.transfers.empty()) {
-      pqxx::stream_to copy(
-          tx, "transfers",
-          std::vector<std::string>{"id", "request_id", "leg", "debit", "credit", "currency",
-                                   "amount", "code", "timestamp_ns", "memo", "batch", "ord",
-                                   "debit_balance_after", "credit_balance_after"});
-      for (size_t i = 0; i < batch.transfers.size(); ++i) {
-        const Transfer& t = batch.transfers[i];
-        copy << std::make_tuple(
-            ByteaHex(t.id.bytes()), ByteaHex(t.request.bytes()), static_cast<int64_t>(t.leg),
-            I64(t.debit.value()), I64(t.credit.value()), I64(t.currency.value()), t.amount.minor(),
-            static_cast<int64_t>(t.code), I64(t.timestamp_ns), t.memo, I64(batch.sequence),
-            static_cast<int64_t>(i), after[i].first, after[i].second);
-      }
-      copy.complete();
-    }
-
-    if (!ids.empty()) {
-      const pqxx::result r =
-          tx.exec_prepared(kUpsertAccounts, columns[0], columns[1], columns[2], columns[3],
-                           columns[4], columns[5], columns[6], columns[7], columns[8], columns[9],
-                           columns[10], columns[11], I64(batch.sequence));
-      if (r.affected_rows() != ids.size()) {
-        return {AppendOutcome::kNotCommitted,
-                Status::Internal(where + ": " + std::to_string(ids.size() - r.affected_rows()) +
-                                 " account rows changed identity or were written by a later "
-                                 "batch; nothing written")};
-      }
+      throw;
     }
 
     try {

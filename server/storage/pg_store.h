@@ -9,11 +9,13 @@
 //   … Append(prepared batch, ledger) per batch …
 //
 // Append writes a batch in ONE transaction: the `batches` row (bytes, hash chain), its
-// transfers (COPY, each with its position in the batch and both sides' balances after
-// it, for statements), and one upserted `accounts` row per touched account in ascending id
-// order (the fixed order that keeps concurrent writers from deadlocking). Before writing
-// it checks, inside the transaction, that the batch continues the stored chain (sequence
-// = last + 1, prev_hash = last hash) — so a writer whose memory is stale can never write.
+// transfers (each with its position in the batch and both sides' balances after it, for
+// statements), and one upserted `accounts` row per touched account in ascending id order
+// (the fixed order that keeps concurrent writers from deadlocking). Before writing it
+// checks, inside the transaction, that the batch continues the stored chain (sequence =
+// last + 1, prev_hash = last hash) — so a writer whose memory is stale can never write.
+// All of it is one call of the SQL function ayni_append (migration 0005) with a column of
+// rows per array parameter: three round trips a batch (BEGIN, the call, COMMIT).
 //
 // Writer lock: a session-level pg_advisory_lock on kWriterLockKey. PostgreSQL releases it
 // when the session ends (process killed, connection closed), so a standby blocked in

@@ -144,8 +144,10 @@ struct Scenario {
     sealed.push_back(std::move(b));
   }
 
-  // The memo exercises COPY escaping: tab, newline, backslash, carriage return, UTF-8.
-  static constexpr const char* kTrickyMemo = "depósito\tcaixa 3\nlinha 2 \\ fim\r ☀";
+  // The memo exercises the escaping of Append's array literals: quotes, braces, commas,
+  // backslash, tab, newline, carriage return, UTF-8.
+  static constexpr const char* kTrickyMemo =
+      "depósito\tcaixa 3\nlinha 2 \\ fim\r ☀ \"aspas\", {chaves}, NULL";
 
   void Setup(Store& store) {
     Batch(store, [&] {
