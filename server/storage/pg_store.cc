@@ -436,12 +436,12 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
       // The checks ayni_append makes before and after writing (migration 0005).
       const std::string& state = e.sqlstate();
       if (state == "AY001" || state == "AY002" || state == "AY003") {
-        std::string m = e.what();
-        if (m.starts_with("ERROR:")) m.erase(0, 6);
-        while (!m.empty() && (m.front() == ' ')) m.erase(0, 1);
-        while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
-        if (const size_t nl = m.find('\n'); nl != std::string::npos) m.resize(nl);
-        m = where + ": " + m;
+        // The first line of "ERROR:  <message>\nCONTEXT: …" without its severity.
+        std::string_view line(e.what());
+        line = line.substr(0, line.find('\n'));
+        if (line.starts_with("ERROR:")) line.remove_prefix(6);
+        line.remove_prefix(std::min(line.find_first_not_of(' '), line.size()));
+        std::string m = where + ": " + std::string(line);
         Status s = state == "AY001"   ? Status::FailedPrecondition(std::move(m))
                    : state == "AY002" ? Status::DataLoss(std::move(m))
                                       : Status::Internal(std::move(m));

@@ -477,12 +477,16 @@ TEST_F(PgStoreTest, ABatchThatDoesNotContinueTheChainIsRefusedAndWritesNothing) 
     const char* name;
     SealedBatch batch;
     StatusCode code;
+    std::string says = "";  // the message, when the store's own check refused it
   };
   std::vector<Case> cases;
   {
     SealedBatch b = good;
     b.sequence += 1;  // skips one
-    cases.push_back({"sequence gap", b, StatusCode::kFailedPrecondition});
+    cases.push_back({"sequence gap", b, StatusCode::kFailedPrecondition,
+                     "append batch " + std::to_string(b.sequence) +
+                         ": the database's last batch is " + std::to_string(good.sequence - 1) +
+                         ", so the next must be " + std::to_string(good.sequence)});
   }
   {
     SealedBatch b = good;
@@ -496,7 +500,10 @@ TEST_F(PgStoreTest, ABatchThatDoesNotContinueTheChainIsRefusedAndWritesNothing) 
   {
     SealedBatch b = good;
     b.prev_hash[5] ^= 1;  // forks the chain
-    cases.push_back({"prev_hash mismatch", b, StatusCode::kFailedPrecondition});
+    cases.push_back({"prev_hash mismatch", b, StatusCode::kFailedPrecondition,
+                     "append batch " + std::to_string(b.sequence) +
+                         ": prev_hash is not the stored hash of batch " +
+                         std::to_string(good.sequence - 1)});
   }
   {
     // A row PostgreSQL refuses (CHECK amount > 0) after the batch row was inserted: the
@@ -510,6 +517,9 @@ TEST_F(PgStoreTest, ABatchThatDoesNotContinueTheChainIsRefusedAndWritesNothing) 
     EXPECT_EQ(r.outcome, AppendOutcome::kNotCommitted) << c.name;
     EXPECT_EQ(r.status.code(), c.code) << c.name << ": " << r.status.ToString();
     EXPECT_FALSE(r.status.message().empty()) << c.name;
+    if (!c.says.empty()) {
+      EXPECT_EQ(r.status.message(), c.says) << c.name;
+    }
     EXPECT_TRUE(snap() == before) << c.name << ": something was written";
   }
 
