@@ -199,6 +199,8 @@ int main(int argc, char** argv) {
   server::service::TaskThread key_thread;
   server::service::TaskThread read_thread;
   server::service::TaskThread audit_thread;
+  // Sends the writer's replies, so the writer goes on to its next batch (core.h).
+  server::service::TaskThread finish_thread;
   // Verifies card and kiosk signatures on every core (SPEC §9), off the writer thread.
   server::service::WorkPool card_pool;
 
@@ -213,6 +215,7 @@ int main(int argc, char** argv) {
       .reader = &reader,
       .audit_thread = &audit_thread,
       .audit_reader = &audit_reader,
+      .finish_thread = &finish_thread,
       .bank_keys = &bank_keys,
       .card_pool = &card_pool,
   });
@@ -270,6 +273,7 @@ int main(int argc, char** argv) {
   audit_thread.Stop();
   card_pool.Stop();
   writer.Stop();
+  finish_thread.Stop();  // after the writer: what it answered while stopping is sent
   const server::WriterStats st = writer.stats();
   if (st.batches_committed > 0) {
     const double n = static_cast<double>(st.batches_committed);

@@ -11,6 +11,12 @@ namespace ayni::server::service {
 
 void Finish(grpc::ServerUnaryReactor* r, const Status& s) { r->Finish(ToGrpc(s)); }
 
+void FinishOn(TaskThread* thread, grpc::ServerUnaryReactor* r, const Status& s) {
+  grpc::Status g = ToGrpc(s);
+  if (thread != nullptr && thread->Post([r, g] { r->Finish(g); })) return;
+  r->Finish(g);
+}
+
 Core::Core(ServiceContext ctx) : ctx_(std::move(ctx)) {}
 
 uint64_t Core::now_ns() const {
@@ -50,8 +56,9 @@ void Core::OnWriter(grpc::ServerUnaryReactor* r, ReadFn fn) const {
 void Core::Change(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key, std::string_view method,
                   TargetsFn targets, std::vector<Command> commands, FillFn fill) const {
   ChangeThen(r, key, method, std::move(targets), std::move(commands),
-             [r, fill = std::move(fill)](const Ledger& l, std::vector<CommandResult> results) {
-               Finish(r, fill(l, results));
+             [r, fill = std::move(fill), finish = ctx_.finish_thread](
+                 const Ledger& l, std::vector<CommandResult> results) {
+               FinishOn(finish, r, fill(l, results));
              });
 }
 
@@ -63,10 +70,11 @@ void Core::ChangeThen(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key,
   const Ledger* ledger = ctx_.ledger;
   ctx_.writer->Submit(
       std::move(commands),
-      [r, then = std::move(then), ledger](std::vector<CommandResult> results) {
+      [r, then = std::move(then), ledger,
+       finish = ctx_.finish_thread](std::vector<CommandResult> results) {
         for (const CommandResult& c : results) {
           if (!c.status.ok()) {
-            Finish(r, c.status);
+            FinishOn(finish, r, c.status);
             return;
           }
         }
@@ -95,7 +103,9 @@ void Core::Authorized(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key,
 void Core::Query(grpc::ServerUnaryReactor* r, const auth::KeyRecord& key, std::string_view method,
                  TargetFn target, QueryFn fill) const {
   Authorized(r, key, method, std::move(target),
-             [r, fill = std::move(fill)](const Ledger& l) { Finish(r, fill(l)); });
+             [r, fill = std::move(fill), finish = ctx_.finish_thread](const Ledger& l) {
+               FinishOn(finish, r, fill(l));
+             });
 }
 
 auth::Target AccountTarget(const Ledger& l, AccountId id) {

@@ -4,7 +4,8 @@
 //
 //   gRPC thread:    Authenticate (in-memory registry) → convert (server/api) → Submit
 //   writer thread:  precheck: targets from the ledger → Authorize → apply in the batch
-//   writer thread:  Submit callback (after COMMIT) → fill the reply → Finish
+//   writer thread:  Submit callback (after COMMIT) → fill the reply
+//   finish thread:  Finish (gRPC serialises and sends the reply)
 //
 // gRPC threads never block on the writer or the database: every step after conversion is
 // a callback. Each reactor is finished exactly once. A state-changing call is refused as
@@ -54,6 +55,11 @@ struct ServiceContext {
   PgReader* reader = nullptr;
   TaskThread* audit_thread = nullptr;
   PgReader* audit_reader = nullptr;
+  // Sends the replies of Change and Query (gRPC's Finish: serialising the reply and
+  // writing it to the socket) off the writer thread, which only builds them: the writer
+  // starts its next batch instead of waiting on a socket write per call. Null, or
+  // stopped: the writer thread finishes them itself.
+  TaskThread* finish_thread = nullptr;
   // Cards (CardService): the banks' signing keys, and the pool that verifies card and
   // kiosk signatures and signs certificates and load tokens off the writer thread. Null:
   // CardService answers UNAVAILABLE.
@@ -65,6 +71,9 @@ struct ServiceContext {
 
 // Finishes `r` with `s` mapped by ToGrpc (the one mapping).
 void Finish(grpc::ServerUnaryReactor* r, const Status& s);
+// Finish, on `thread` when it takes the task (the reply must be complete: nothing may
+// touch it after this call), else at once on the calling thread.
+void FinishOn(TaskThread* thread, grpc::ServerUnaryReactor* r, const Status& s);
 
 using TargetsFn = std::function<std::vector<auth::Target>(const Ledger&)>;
 using TargetFn = std::function<auth::Target(const Ledger&)>;
