@@ -14,8 +14,9 @@
 // (the fixed order that keeps concurrent writers from deadlocking). Before writing it
 // checks, inside the transaction, that the batch continues the stored chain (sequence =
 // last + 1, prev_hash = last hash) — so a writer whose memory is stale can never write.
-// All of it is one call of the SQL function ayni_append (migration 0005) with a column of
-// rows per array parameter: three round trips a batch (BEGIN, the call, COMMIT).
+// All of it is one call of the SQL function ayni_append (migrations 0005, 0006) with a
+// column of rows per array parameter, sent in PostgreSQL's binary array format: three
+// round trips a batch (BEGIN, the call, COMMIT).
 //
 // Writer lock: a session-level pg_advisory_lock on kWriterLockKey. PostgreSQL releases it
 // when the session ends (process killed, connection closed), so a standby blocked in

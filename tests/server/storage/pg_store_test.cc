@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <future>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <pqxx/pqxx>
@@ -144,8 +145,8 @@ struct Scenario {
     sealed.push_back(std::move(b));
   }
 
-  // The memo exercises the escaping of Append's array literals: quotes, braces, commas,
-  // backslash, tab, newline, carriage return, UTF-8.
+  // The memo holds what an array literal would have to escape (quotes, braces, commas,
+  // backslash, tab, newline, carriage return) and UTF-8: Append sends it byte for byte.
   static constexpr const char* kTrickyMemo =
       "depósito\tcaixa 3\nlinha 2 \\ fim\r ☀ \"aspas\", {chaves}, NULL";
 
@@ -344,16 +345,25 @@ TEST_F(PgStoreTest, AppendedBatchesLoadBackByteIdenticalAndReplayClean) {
   EXPECT_EQ(ana[0][2].as<int64_t>(), a.credits_posted.minor());
   EXPECT_EQ(ana[0][5].as<int64_t>(), 3);  // last paid from in batch 3
 
-  // Transfer rows: one per posted transfer, every field, the memo exactly.
+  // Transfer rows: one per posted transfer, every field, the memo exactly; the position
+  // in the batch and each side's balance right after it, against balances walked here
+  // from zero (every account starts empty; mutual credit takes some below zero).
   size_t transfers = 0;
   for (const SealedBatch& b : s.sealed) transfers += b.transfers.size();
   ASSERT_GT(transfers, 0u);
   EXPECT_EQ(Count("transfers"), static_cast<int64_t>(transfers));
+  std::map<uint64_t, int64_t> balance;
+  bool below_zero = false;
   for (const SealedBatch& b : s.sealed) {
-    for (const Transfer& t : b.transfers) {
+    for (size_t i = 0; i < b.transfers.size(); ++i) {
+      const Transfer& t = b.transfers[i];
+      const int64_t debit_after = balance[t.debit.value()] -= t.amount.minor();
+      const int64_t credit_after = balance[t.credit.value()] += t.amount.minor();
+      below_zero = below_zero || debit_after < 0;
       const auto row =
           Sql("SELECT encode(request_id, 'hex'), leg, debit, credit, currency, amount, code, "
-              "timestamp_ns, memo, batch FROM transfers WHERE id = '\\x" +
+              "timestamp_ns, memo, batch, ord, debit_balance_after, credit_balance_after "
+              "FROM transfers WHERE id = '\\x" +
               t.id.ToHex() + "'");
       ASSERT_EQ(row.size(), 1u) << t.id.ToHex();
       EXPECT_EQ(row[0][0].as<std::string>(), t.request.ToHex());
@@ -366,8 +376,12 @@ TEST_F(PgStoreTest, AppendedBatchesLoadBackByteIdenticalAndReplayClean) {
       EXPECT_EQ(row[0][7].as<uint64_t>(), t.timestamp_ns);
       EXPECT_EQ(row[0][8].as<std::string>(), t.memo);
       EXPECT_EQ(row[0][9].as<uint64_t>(), b.sequence);
+      EXPECT_EQ(row[0][10].as<size_t>(), i);
+      EXPECT_EQ(row[0][11].as<int64_t>(), debit_after) << t.id.ToHex();
+      EXPECT_EQ(row[0][12].as<int64_t>(), credit_after) << t.id.ToHex();
     }
   }
+  EXPECT_TRUE(below_zero);  // negative balances went through too
   EXPECT_EQ(Sql("SELECT count(*) FROM transfers WHERE memo = '" +
                 pqxx::connection(dsn_).esc(Scenario::kTrickyMemo) + "'")[0][0]
                 .as<int64_t>(),
