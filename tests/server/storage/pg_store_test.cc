@@ -567,6 +567,57 @@ TEST_F(PgStoreTest, AnAccountRowThatChangedIdentityRollsTheBatchBack) {
 
 // ---- Verify accounts -----------------------------------------------------------------------
 
+TEST_F(PgStoreTest, AnAccountRowWrittenByALaterBatchRollsTheBatchBack) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  Scenario s;
+  ASSERT_NO_FATAL_FAILURE(s.Setup(*store));
+  // The row says a batch after the one being written already wrote it.
+  Sql("UPDATE accounts SET last_batch = 1000 WHERE id = " + std::to_string(s.ana_palma.value()));
+  const auto batches = Rows("batches", "sequence");
+  const auto accounts = Rows("accounts", "id");
+  s.ledger.BeginBatch(s.clock_ns += 1000);
+  Scenario::Must(s.ledger.Issue({s.Next(), s.ana_palma, Amount(100)}));
+  const SealedBatch b = s.ledger.PrepareBatch();
+  const AppendResult r = store->Append(b, s.ledger);
+  EXPECT_EQ(r.outcome, AppendOutcome::kNotCommitted);
+  EXPECT_EQ(r.status.code(), StatusCode::kInternal) << r.status.ToString();
+  EXPECT_NE(r.status.message().find("written by a later batch"), std::string::npos)
+      << r.status.ToString();
+  EXPECT_EQ(Rows("batches", "sequence"), batches);
+  EXPECT_EQ(Rows("accounts", "id"), accounts);
+  EXPECT_EQ(Count("transfers"), 0);
+  s.ledger.AbortBatch();
+}
+
+TEST_F(PgStoreTest, ABatchThatOpensAccountsAndPaysIntoThemWritesEveryRow) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  Scenario s;
+  ASSERT_NO_FATAL_FAILURE(s.Setup(*store));
+  ASSERT_NO_FATAL_FAILURE(s.Day(*store));
+  const int64_t before = Count("accounts");
+  // Existing rows to update and new ones to insert, in one batch.
+  AccountId dora;
+  ASSERT_NO_FATAL_FAILURE(s.Batch(*store, [&] {
+    const MemberId m = MemberId(Scenario::Must(s.ledger.CreateMember({s.Next(), s.a, "Dora"})));
+    dora = AccountId(Scenario::Must(s.ledger.OpenAccount({s.Next(), m, s.palma})));
+    Scenario::Must(s.ledger.Pay({s.Next(), s.ana_palma, dora, Amount(700)}));
+  }));
+  EXPECT_GT(Count("accounts"), before);
+  EXPECT_EQ(Count("accounts"), static_cast<int64_t>(s.ledger.account_count()));
+  const auto diffs = store->VerifyAccountsAgainst(s.ledger);
+  ASSERT_TRUE(diffs.ok()) << diffs.status().ToString();
+  EXPECT_TRUE(diffs->empty()) << Describe(*diffs);
+  EXPECT_EQ(Sql("SELECT balance FROM accounts WHERE id = " + std::to_string(dora.value()))[0][0]
+                .as<int64_t>(),
+            700);
+  EXPECT_EQ(
+      Sql("SELECT last_batch FROM accounts WHERE id = " + std::to_string(s.ana_palma.value()))[0][0]
+          .as<uint64_t>(),
+      s.sealed.back().sequence);
+}
+
 TEST_F(PgStoreTest, VerifyAccountsNamesRowsChangedBehindTheWritersBack) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
