@@ -101,8 +101,8 @@ run "offline receipts x1000, 4 kiosks" --mode offline --batch-size 1000 --client
 # with 4 of them PostgreSQL idles while the next requests travel; 16 keep the writer's
 # queue full and show what the write path itself sustains. Last, because it writes the
 # most WAL: the checkpoint it brings on would otherwise fall into the Pay scenarios; and
-# after a CHECKPOINT, so that where the WAL-triggered one falls (it halves the rate while
-# it runs: docs/benchmarks.md) does not decide the figure.
+# after a CHECKPOINT, so that where the WAL-triggered one falls (it cuts the rate by about
+# a third while it runs: docs/benchmarks.md) does not decide the figure.
 psql_ -d ayni -c "CHECKPOINT" >/dev/null
 run "batch x1000, 16 clients" --mode batch --batch-size 1000 --clients 16 --accounts 10000 \
   --duration "$secs"
