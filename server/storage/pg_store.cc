@@ -79,29 +79,41 @@ class BinaryArray {
     Put32(1);  // lower bound
   }
 
+  // An integer element of this array's type (int8, int4 or int2), range-checked.
   void Add(int64_t v) {
-    Begin(Type::kInt8, 8);
-    Put64(static_cast<uint64_t>(v));
-  }
-  void AddInt4(int64_t v) {
-    AYNI_CHECK(v >= INT32_MIN && v <= INT32_MAX);
-    Begin(Type::kInt4, 4);
-    Put32(static_cast<uint32_t>(static_cast<int32_t>(v)));
-  }
-  void AddInt2(int64_t v) {
-    AYNI_CHECK(v >= INT16_MIN && v <= INT16_MAX);
-    Begin(Type::kInt2, 2);
-    const uint16_t u = static_cast<uint16_t>(static_cast<int16_t>(v));
-    bytes_.push_back(static_cast<char>(u >> 8));
-    bytes_.push_back(static_cast<char>(u & 0xff));
+    switch (type_) {
+      case Type::kInt8:
+        Begin(8);
+        Put64(static_cast<uint64_t>(v));
+        return;
+      case Type::kInt4:
+        AYNI_CHECK(v >= INT32_MIN && v <= INT32_MAX);
+        Begin(4);
+        Put32(static_cast<uint32_t>(static_cast<int32_t>(v)));
+        return;
+      case Type::kInt2: {
+        AYNI_CHECK(v >= INT16_MIN && v <= INT16_MAX);
+        Begin(2);
+        const uint16_t u = static_cast<uint16_t>(static_cast<int16_t>(v));
+        bytes_.push_back(static_cast<char>(u >> 8));
+        bytes_.push_back(static_cast<char>(u & 0xff));
+        return;
+      }
+      case Type::kBytea:
+      case Type::kText:
+        break;
+    }
+    AYNI_CHECK(false && "BinaryArray::Add on a non-integer array");
   }
   void AddBytea(std::span<const uint8_t> b) {
-    Begin(Type::kBytea, b.size());
+    AYNI_CHECK(type_ == Type::kBytea);
+    Begin(b.size());
     bytes_.append(reinterpret_cast<const char*>(b.data()), b.size());
   }
   // NUL never reaches here (the ledger refuses it in a memo); the server checks UTF-8.
   void AddText(std::string_view s) {
-    Begin(Type::kText, s.size());
+    AYNI_CHECK(type_ == Type::kText);
+    Begin(s.size());
     bytes_.append(s);
   }
 
@@ -119,8 +131,8 @@ class BinaryArray {
   }
 
  private:
-  void Begin(Type t, size_t size) {
-    AYNI_CHECK(!closed_ && t == type_ && size <= INT32_MAX && count_ < INT32_MAX);
+  void Begin(size_t size) {
+    AYNI_CHECK(!closed_ && size <= INT32_MAX && count_ < INT32_MAX);
     ++count_;
     Put32(static_cast<uint32_t>(size));
   }
@@ -411,13 +423,7 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
         a->debits_posted.minor(),
         a->credits_posted.minor(),
     };
-    for (size_t c = 0; c < kAccountColumns; ++c) {
-      if (c == kKind || c == kStatus) {
-        accounts[c].AddInt2(values[c]);
-      } else {
-        accounts[c].Add(values[c]);
-      }
-    }
+    for (size_t c = 0; c < kAccountColumns; ++c) accounts[c].Add(values[c]);
   }
 
   // Each side's balance right after each transfer (statements): walk the batch backwards
@@ -459,12 +465,12 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
     const Transfer& t = batch.transfers[i];
     t_id.AddBytea(t.id.bytes());
     t_request.AddBytea(t.request.bytes());
-    t_leg.AddInt4(static_cast<int64_t>(t.leg));
+    t_leg.Add(static_cast<int64_t>(t.leg));
     t_debit.Add(I64(t.debit.value()));
     t_credit.Add(I64(t.credit.value()));
     t_currency.Add(I64(t.currency.value()));
     t_amount.Add(t.amount.minor());
-    t_code.AddInt2(static_cast<int64_t>(t.code));
+    t_code.Add(static_cast<int64_t>(t.code));
     t_time.Add(I64(t.timestamp_ns));
     t_memo.AddText(t.memo);
     t_debit_after.Add(after[i].first);
