@@ -546,48 +546,42 @@ TEST_F(PgStoreTest, ABatchThatDoesNotContinueTheChainIsRefusedAndWritesNothing) 
   EXPECT_TRUE(diffs->empty()) << Describe(*diffs);
 }
 
-TEST_F(PgStoreTest, AnAccountRowThatChangedIdentityRollsTheBatchBack) {
-  auto store = OpenStore();
-  ASSERT_NE(store, nullptr);
-  Scenario s;
-  ASSERT_NO_FATAL_FAILURE(s.Setup(*store));
-  // Behind the writer's back, an account row claims another owner.
-  Sql("UPDATE accounts SET owner = owner + 100 WHERE id = " + std::to_string(s.ana_palma.value()));
-  const auto batches = Rows("batches", "sequence");
-  s.ledger.BeginBatch(s.clock_ns += 1000);
-  Scenario::Must(s.ledger.Issue({s.Next(), s.ana_palma, Amount(100)}));
-  const SealedBatch b = s.ledger.PrepareBatch();
-  const AppendResult r = store->Append(b, s.ledger);
-  EXPECT_EQ(r.outcome, AppendOutcome::kNotCommitted);
-  EXPECT_EQ(r.status.code(), StatusCode::kInternal) << r.status.ToString();
-  EXPECT_EQ(Rows("batches", "sequence"), batches);
-  EXPECT_EQ(Count("transfers"), 0);
-  s.ledger.AbortBatch();
+// Account rows changed behind the writer's back: Append refuses the batch (AY003) and
+// writes nothing, whichever way the row was changed.
+class PgStoreTamperTest : public PgStoreTest {
+ protected:
+  void ExpectTamperedAccountRollsTheBatchBack(const std::string& tamper_sql) {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    Scenario s;
+    ASSERT_NO_FATAL_FAILURE(s.Setup(*store));
+    Sql(tamper_sql + std::to_string(s.ana_palma.value()));
+    const auto batches = Rows("batches", "sequence");
+    const auto accounts = Rows("accounts", "id");
+    s.ledger.BeginBatch(s.clock_ns += 1000);
+    Scenario::Must(s.ledger.Issue({s.Next(), s.ana_palma, Amount(100)}));
+    const SealedBatch b = s.ledger.PrepareBatch();
+    const AppendResult r = store->Append(b, s.ledger);
+    EXPECT_EQ(r.outcome, AppendOutcome::kNotCommitted);
+    EXPECT_EQ(r.status.code(), StatusCode::kInternal) << r.status.ToString();
+    EXPECT_NE(r.status.message().find("changed identity or were written by a later batch"),
+              std::string::npos)
+        << r.status.ToString();
+    EXPECT_EQ(Rows("batches", "sequence"), batches);
+    EXPECT_EQ(Rows("accounts", "id"), accounts);
+    EXPECT_EQ(Count("transfers"), 0);
+    s.ledger.AbortBatch();
+  }
+};
+
+TEST_F(PgStoreTamperTest, AnAccountRowThatChangedIdentityRollsTheBatchBack) {
+  // The row claims another owner.
+  ExpectTamperedAccountRollsTheBatchBack("UPDATE accounts SET owner = owner + 100 WHERE id = ");
 }
 
-// ---- Verify accounts -----------------------------------------------------------------------
-
-TEST_F(PgStoreTest, AnAccountRowWrittenByALaterBatchRollsTheBatchBack) {
-  auto store = OpenStore();
-  ASSERT_NE(store, nullptr);
-  Scenario s;
-  ASSERT_NO_FATAL_FAILURE(s.Setup(*store));
+TEST_F(PgStoreTamperTest, AnAccountRowWrittenByALaterBatchRollsTheBatchBack) {
   // The row says a batch after the one being written already wrote it.
-  Sql("UPDATE accounts SET last_batch = 1000 WHERE id = " + std::to_string(s.ana_palma.value()));
-  const auto batches = Rows("batches", "sequence");
-  const auto accounts = Rows("accounts", "id");
-  s.ledger.BeginBatch(s.clock_ns += 1000);
-  Scenario::Must(s.ledger.Issue({s.Next(), s.ana_palma, Amount(100)}));
-  const SealedBatch b = s.ledger.PrepareBatch();
-  const AppendResult r = store->Append(b, s.ledger);
-  EXPECT_EQ(r.outcome, AppendOutcome::kNotCommitted);
-  EXPECT_EQ(r.status.code(), StatusCode::kInternal) << r.status.ToString();
-  EXPECT_NE(r.status.message().find("written by a later batch"), std::string::npos)
-      << r.status.ToString();
-  EXPECT_EQ(Rows("batches", "sequence"), batches);
-  EXPECT_EQ(Rows("accounts", "id"), accounts);
-  EXPECT_EQ(Count("transfers"), 0);
-  s.ledger.AbortBatch();
+  ExpectTamperedAccountRollsTheBatchBack("UPDATE accounts SET last_batch = 1000 WHERE id = ");
 }
 
 TEST_F(PgStoreTest, ABatchThatOpensAccountsAndPaysIntoThemWritesEveryRow) {
@@ -617,6 +611,8 @@ TEST_F(PgStoreTest, ABatchThatOpensAccountsAndPaysIntoThemWritesEveryRow) {
           .as<uint64_t>(),
       s.sealed.back().sequence);
 }
+
+// ---- Verify accounts -----------------------------------------------------------------------
 
 TEST_F(PgStoreTest, VerifyAccountsNamesRowsChangedBehindTheWritersBack) {
   auto store = OpenStore();
