@@ -11,6 +11,11 @@
 //
 //   Uniform/N    payments among the 10,000 members
 //   HotMerchant/N  every payment to the one merchant (one account row updated per batch)
+//   TwoWriters/N   two ledgers, each with its own database and connection, appending a
+//                  uniform batch of N at the same time; the time is the wall time until
+//                  both have committed. Not a design aynid has (SPEC §6: one writer): it
+//                  measures what two backends can do at once on this machine, the ceiling
+//                  of writing batch N+1 on a second connection while batch N commits.
 //
 // Run (deploy/bench.sh does, against its own cluster):
 //   AYNI_BENCH_PG="$(deploy/pg.sh dsn DIR)" ./build-bench/bench/ayni_bench_store
@@ -24,6 +29,7 @@
 #include <pqxx/pqxx>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "clearing/ledger.h"
@@ -38,12 +44,15 @@ constexpr int64_t kStartBalance = 1'000'000'000'000;
 constexpr int64_t kPaymentMax = 10'000;
 constexpr const char* kDatabase = "ayni_store_bench";
 
-// The ledger and its store, set up once for every benchmark of the run.
+// A ledger and its store in a database of its own, set up once for every benchmark of the
+// run: world 0 in kDatabase, world 1 (TwoWriters only) in kDatabase + "_2".
 class World {
  public:
-  static World& Get() {
-    static World w;
-    return w;
+  static World& Get(int index = 0) {
+    static World w0(kDatabase);
+    if (index == 0) return w0;
+    static World w1(std::string(kDatabase) + "_2");
+    return w1;
   }
   const std::string& error() const { return error_; }
   Ledger& ledger() { return ledger_; }
@@ -70,7 +79,7 @@ class World {
   }
 
  private:
-  World() {
+  explicit World(const std::string& database) {
     const char* base = std::getenv("AYNI_BENCH_PG");
     if (base == nullptr || *base == '\0') {
       error_ = "AYNI_BENCH_PG is not set (a libpq DSN of a cluster this may create a database in)";
@@ -79,13 +88,13 @@ class World {
     try {
       pqxx::connection c(base);
       pqxx::nontransaction tx(c);
-      tx.exec(std::string("DROP DATABASE IF EXISTS ") + kDatabase + " WITH (FORCE)");
-      tx.exec(std::string("CREATE DATABASE ") + kDatabase);
+      tx.exec("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+      tx.exec("CREATE DATABASE " + database);
     } catch (const std::exception& e) {
       error_ = std::string("create database: ") + e.what();
       return;
     }
-    auto store = server::PgStore::Open(std::string(base) + " dbname=" + kDatabase);
+    auto store = server::PgStore::Open(std::string(base) + " dbname=" + database);
     if (!store.ok()) {
       error_ = "open store: " + store.status().ToString();
       return;
@@ -128,6 +137,32 @@ class World {
   std::string error_;
 };
 
+// Opens a batch in `w` and applies `size` payments to it (uniform or all to the merchant).
+// False (the batch aborted, the state skipped) if the ledger refused one.
+bool ApplyBatch(benchmark::State& state, World& w, std::mt19937_64& rng, size_t size, bool hot) {
+  const auto& m = w.members();
+  w.ledger().BeginBatch(w.Now());
+  for (size_t i = 0; i < size; ++i) {
+    PayCmd c;
+    c.request = w.Next();
+    c.amount = Amount(1 + static_cast<int64_t>(rng() % kPaymentMax));
+    c.from = m[rng() % m.size()];
+    if (hot) {
+      c.to = w.merchant();
+    } else {
+      do c.to = m[rng() % m.size()];
+      while (c.to == c.from);
+    }
+    const OpResult r = w.ledger().Pay(c);
+    if (r.outcome != Outcome::kOk) {
+      w.ledger().AbortBatch();
+      state.SkipWithError(OutcomeName(r.outcome));
+      return false;
+    }
+  }
+  return true;
+}
+
 void RunAppend(benchmark::State& state, bool hot) {
   World& w = World::Get();
   if (!w.error().empty()) {
@@ -136,31 +171,9 @@ void RunAppend(benchmark::State& state, bool hot) {
   }
   const size_t size = static_cast<size_t>(state.range(0));
   std::mt19937_64 rng(42);
-  const auto& m = w.members();
   uint64_t transfers = 0;
   for (auto _ : state) {
-    w.ledger().BeginBatch(w.Now());
-    for (size_t i = 0; i < size; ++i) {
-      PayCmd c;
-      c.request = w.Next();
-      c.amount = Amount(1 + static_cast<int64_t>(rng() % kPaymentMax));
-      c.from = m[rng() % m.size()];
-      if (hot) {
-        c.to = w.merchant();
-      } else {
-        do c.to = m[rng() % m.size()];
-        while (c.to == c.from);
-      }
-      const OpResult r = w.ledger().Pay(c);
-      if (r.outcome != Outcome::kOk) {
-        state.SkipWithError(OutcomeName(r.outcome));
-        break;
-      }
-    }
-    if (state.error_occurred()) {
-      w.ledger().AbortBatch();
-      break;
-    }
+    if (!ApplyBatch(state, w, rng, size, hot)) break;
     transfers += w.ledger().batch_transfer_count();
     double seconds = 0;
     if (!w.Write(&seconds)) {
@@ -172,12 +185,46 @@ void RunAppend(benchmark::State& state, bool hot) {
   state.SetItemsProcessed(static_cast<int64_t>(transfers));
 }
 
+void BM_TwoWriters(benchmark::State& state) {
+  World* w[2] = {&World::Get(0), &World::Get(1)};
+  for (World* x : w) {
+    if (!x->error().empty()) {
+      state.SkipWithError(x->error().c_str());
+      return;
+    }
+  }
+  const size_t size = static_cast<size_t>(state.range(0));
+  std::mt19937_64 rng[2] = {std::mt19937_64(42), std::mt19937_64(43)};
+  uint64_t transfers = 0;
+  for (auto _ : state) {
+    if (!ApplyBatch(state, *w[0], rng[0], size, false)) break;
+    if (!ApplyBatch(state, *w[1], rng[1], size, false)) {
+      w[0]->ledger().AbortBatch();
+      break;
+    }
+    transfers += w[0]->ledger().batch_transfer_count() + w[1]->ledger().batch_transfer_count();
+    bool ok[2] = {false, false};
+    const auto t0 = std::chrono::steady_clock::now();
+    std::thread second([&] { ok[1] = w[1]->Write(); });
+    ok[0] = w[0]->Write();
+    second.join();
+    const auto t1 = std::chrono::steady_clock::now();
+    if (!ok[0] || !ok[1]) {
+      state.SkipWithError((ok[0] ? w[1] : w[0])->error().c_str());
+      break;
+    }
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(transfers));
+}
+
 void BM_Uniform(benchmark::State& state) { RunAppend(state, false); }
 void BM_HotMerchant(benchmark::State& state) { RunAppend(state, true); }
 
 BENCHMARK(BM_Uniform)->Arg(1)->Arg(16)->Arg(64)->Arg(1000)->Arg(4000)->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_HotMerchant)->Arg(16)->Arg(1000)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_TwoWriters)->Arg(1000)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace ayni

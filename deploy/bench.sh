@@ -165,6 +165,7 @@ per_transfer=$(( ((rss2 - rss1) * 1024 - 4 * 10001 * per_account) / (rss_transfe
   for n in 16 1000; do
     printf '%-32s %14s\n' "PgStore::Append x$n, merchant" "$(store_rate "BM_HotMerchant/$n")"
   done
+  printf '%-32s %14s\n' "2 x PgStore::Append x1000 at once" "$(store_rate BM_TwoWriters/1000)"
   printf '\naynid resident memory: %d bytes per account (20,000 opened), %d bytes per stored transfer (%d transfers)\n' \
     "$per_account" "$per_transfer" "$rss_transfers"
   printf 'PostgreSQL: %d bytes per transfer row (with indexes), %d bytes of journal per transfer; %d accounts\n' \
@@ -175,7 +176,7 @@ per_transfer=$(( ((rss2 - rss1) * 1024 - 4 * 10001 * per_account) / (rss_transfe
 
 json="{\"quick\":$([ "$quick" = 1 ] && echo true || echo false),\"scenarios\":[$(IFS=,; echo "${results[*]:1}")]"
 json+=",\"pgbench_tpcb_uniform_tps\":$pg_uniform,\"pgbench_tpcb_hot_tps\":$pg_hot"
-json+=",\"store_append_per_s\":{$(for n in 1 16 64 1000 4000; do printf '"uniform_%s":%s,' "$n" "$(store_rate "BM_Uniform/$n")"; done)\"merchant_16\":$(store_rate BM_HotMerchant/16),\"merchant_1000\":$(store_rate BM_HotMerchant/1000)}"
+json+=",\"store_append_per_s\":{$(for n in 1 16 64 1000 4000; do printf '"uniform_%s":%s,' "$n" "$(store_rate "BM_Uniform/$n")"; done)\"merchant_16\":$(store_rate BM_HotMerchant/16),\"merchant_1000\":$(store_rate BM_HotMerchant/1000),\"two_writers_1000\":$(store_rate BM_TwoWriters/1000)}"
 json+=",\"rss_bytes_per_account\":$per_account,\"rss_bytes_per_transfer\":$per_transfer"
 json+=",\"pg_bytes_per_transfer_row\":$transfer_bytes,\"pg_journal_bytes_per_transfer\":$batch_bytes"
 json+=",\"rss_transfers\":$rss_transfers,\"transfers\":$transfers,\"cores\":$(nproc)}"
