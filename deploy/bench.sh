@@ -97,6 +97,11 @@ rss_transfers=$(( $(psql_ -d ayni -c "SELECT count(*) FROM transfers") - rss1_tr
 # card signature on both cores and settles CARD_FLOAT → merchant. Records/s in the table.
 run "offline receipts x1000, 4 kiosks" --mode offline --batch-size 1000 --clients 4 \
   --accounts 2000 --duration "$secs"
+# The unary path without PostgreSQL: GetAccount of random members, answered on the writer
+# thread between batches (gRPC in, the writer, the finish thread, gRPC out) with nothing
+# to write: the ceiling of unary Pay on this machine if its batch cost nothing. Reads/s.
+run "GetAccount, 64 clients, reads/s" --mode read --clients 64 --accounts 10000 \
+  --duration "$secs"
 # BatchPay again with 16 clients: closed-loop clients all wait on the batch in flight, so
 # with 4 of them PostgreSQL idles while the next requests travel; 16 keep the writer's
 # queue full and show what the write path itself sustains. Last, because it writes the
@@ -155,7 +160,8 @@ per_transfer=$(( ((rss2 - rss1) * 1024 - 4 * 10001 * per_account) / (rss_transfe
     acc=$(field "$r" accepted_per_s)
     printf '%-32s %14s %9s %9s %9s %8s %9s\n' "$(field "$r" label)" "$acc" "$(field "$r" p50_ms)" \
       "$(field "$r" p99_ms)" "$(field "$r" p999_ms)" "$(field "$r" verified)" \
-      "$(awk -v a="$acc" -v b="$pg_uniform" 'BEGIN { printf "%.1f", a / b }')"
+      "$([ "$(field "$r" mode)" = read ] && echo - ||
+        awk -v a="$acc" -v b="$pg_uniform" 'BEGIN { printf "%.1f", a / b }')"
   done
   printf '%-32s %14s\n' "pgbench tpcb-like, uniform" "$pg_uniform"
   printf '%-32s %14s\n' "pgbench tpcb-like, hot row" "$pg_hot"

@@ -21,6 +21,10 @@
 // records, closed loop, for `--duration` seconds; every record must come back SETTLED,
 // and afterwards the card audit must be consistent and the merchant's balance must have
 // grown by exactly the settled amounts.
+// `--mode read` sends unary GetAccount of random members and nothing else: the unary path
+// through aynid (gRPC, the writer thread between batches, the finish thread) without
+// PostgreSQL, which bounds what unary Pay can reach on the same machine. Every answer must
+// name the account asked for and show its deposit (nobody pays in a read run).
 // `--target uniform` pays between random members; `--target hot` pays every payment to
 // the one merchant account.
 //
@@ -72,7 +76,7 @@ using Clock = std::chrono::steady_clock;
 struct Options {
   std::string server = "127.0.0.1:7443";
   std::string key_file;
-  std::string mode = "pay";      // pay | batch | offline
+  std::string mode = "pay";        // pay | batch | offline | read
   std::string target = "uniform";  // uniform | hot
   int accounts = 1000;
   int clients = 64;
@@ -86,10 +90,10 @@ struct Options {
 
 [[noreturn]] void Usage(const std::string& why) {
   std::cerr << "ayni-loadgen: " << why << "\n"
-            << "usage: ayni-loadgen --server HOST:PORT --key-file FILE [--mode pay|batch|offline]\n"
-               "  [--batch-size N] [--target uniform|hot] [--accounts N] [--clients N]\n"
-               "  [--duration SECONDS] [--rate TRANSFERS_PER_S] [--channels N]\n"
-               "  [--verify-dsn DSN] [--label TEXT]\n";
+            << "usage: ayni-loadgen --server HOST:PORT --key-file FILE\n"
+               "  [--mode pay|batch|offline|read] [--batch-size N] [--target uniform|hot]\n"
+               "  [--accounts N] [--clients N] [--duration SECONDS] [--rate TRANSFERS_PER_S]\n"
+               "  [--channels N] [--verify-dsn DSN] [--label TEXT]\n";
   std::exit(64);
 }
 
@@ -124,9 +128,10 @@ Options Parse(int argc, char** argv) {
     else Usage("unknown option " + a);
   }
   if (o.key_file.empty()) Usage("--key-file is required");
-  if (o.mode != "pay" && o.mode != "batch" && o.mode != "offline") {
-    Usage("--mode: pay, batch or offline");
+  if (o.mode != "pay" && o.mode != "batch" && o.mode != "offline" && o.mode != "read") {
+    Usage("--mode: pay, batch, offline or read");
   }
+  if (o.mode == "read" && o.target != "uniform") Usage("--mode read: no --target");
   if (o.mode == "offline" && o.rate > 0) Usage("--mode offline is closed loop: no --rate");
   if (o.target != "uniform" && o.target != "hot") Usage("--target: uniform or hot");
   return o;
@@ -313,6 +318,8 @@ struct Tally {
   std::vector<Payment> acked;             // committed (REASON_OK)
   std::vector<Payment> unsure;            // transport error: outcome unknown
   uint64_t refused = 0;                   // answered with a business refusal
+  uint64_t reads_ok = 0;                  // --mode read: answered with the right account
+  uint64_t reads_wrong = 0;               // --mode read: answered with anything else
   std::map<std::string, uint64_t> errors;  // gRPC code → count
   uint64_t offered = 0;                   // transfers sent
   uint64_t dropped = 0;                   // open loop: not sent, too many in flight
@@ -370,7 +377,7 @@ class Generator {
     auto ctx = std::make_shared<grpc::ClientContext>();
     c_.Prepare(ctx.get());
     auto finish = [this, client, scheduled, closed, payments, ctx](
-                      const grpc::Status& s, v1::Reason reason,
+                      const grpc::Status& s, bool ok,
                       const std::vector<std::pair<v1::Reason, std::string>>& items) {
       const auto now = Clock::now();
       {
@@ -379,8 +386,11 @@ class Generator {
         if (s.ok()) {
           tally_.latency_us.push_back(static_cast<uint32_t>(
               std::chrono::duration_cast<std::chrono::microseconds>(now - scheduled).count()));
-          if (items.empty()) {  // unary
-            if (reason == v1::REASON_OK) tally_.acked.push_back((*payments)[0]);
+          if (o_.mode == "read") {
+            if (ok) ++tally_.reads_ok;
+            else ++tally_.reads_wrong;
+          } else if (items.empty()) {  // unary
+            if (ok) tally_.acked.push_back((*payments)[0]);
             else ++tally_.refused;
           } else {
             for (size_t i = 0; i < items.size(); ++i) {
@@ -392,7 +402,9 @@ class Generator {
           }
         } else {
           ++tally_.errors[std::to_string(s.error_code())];
-          for (const Payment& p : *payments) tally_.unsure.push_back(p);
+          if (o_.mode != "read") {  // a lost read changed nothing
+            for (const Payment& p : *payments) tally_.unsure.push_back(p);
+          }
           if (o_.mode == "batch") batch_retry_.push_back(batch_ids_.at(payments.get()));
         }
       }
@@ -401,7 +413,17 @@ class Generator {
       --in_flight_;
       done_cv_.notify_all();
     };
-    if (o_.mode == "pay") {
+    if (o_.mode == "read") {
+      auto req = std::make_shared<v1::GetAccountRequest>();
+      req->set_account_id((*payments)[0].from);
+      auto rep = std::make_shared<v1::GetAccountReply>();
+      conn.ledger->async()->GetAccount(
+          ctx.get(), req.get(), rep.get(), [this, req, rep, finish](grpc::Status s) {
+            const bool right = rep->account().account_id() == req->account_id() &&
+                               rep->account().balance_minor() == w_.deposit;
+            finish(s, right, {});
+          });
+    } else if (o_.mode == "pay") {
       auto req = std::make_shared<v1::PayRequest>();
       const Payment& p = (*payments)[0];
       req->set_request_id(p.request_id);
@@ -409,10 +431,9 @@ class Generator {
       req->set_to_account_id(p.to);
       req->set_amount_minor(p.amount);
       auto rep = std::make_shared<v1::PayReply>();
-      conn.ledger->async()->Pay(ctx.get(), req.get(), rep.get(),
-                                [req, rep, finish](grpc::Status s) {
-                                  finish(s, rep->reason(), {});
-                                });
+      conn.ledger->async()->Pay(
+          ctx.get(), req.get(), rep.get(),
+          [req, rep, finish](grpc::Status s) { finish(s, rep->reason() == v1::REASON_OK, {}); });
     } else {
       auto req = std::make_shared<v1::BatchPayRequest>();
       req->set_request_id(RandomId());
@@ -433,7 +454,7 @@ class Generator {
             if (s.ok()) {
               for (const auto& r : rep->results()) items.emplace_back(r.reason(), r.request_id());
             }
-            finish(s, rep->reason(), items);
+            finish(s, rep->reason() == v1::REASON_OK, items);
             std::lock_guard<std::mutex> l(tally_.mu);
             if (s.ok()) batch_ids_.erase(payments.get());
           });
@@ -953,7 +974,9 @@ int main(int argc, char** argv) {
   Generator g(conns, o, w);
   g.Run();
   Tally& t = g.tally();
-  const uint64_t acked_in_run = t.acked.size();
+  const bool reads = o.mode == "read";
+  // Reads: answered with the right account; payments: acknowledged (committed).
+  const uint64_t acked_in_run = reads ? t.reads_ok : t.acked.size();
   uint64_t errors = 0;
   for (const auto& [code, n] : t.errors) errors += n;
   const uint64_t unsure = t.unsure.size();
@@ -961,6 +984,11 @@ int main(int argc, char** argv) {
   std::string problem;
   bool ok = SettleUnsure(conns, g, o, &problem) && CheckBalances(conns, w, t, &problem);
   if (ok && !o.verify_dsn.empty()) ok = CheckStored(o.verify_dsn, t, &problem);
+  if (ok && t.reads_wrong > 0) {
+    ok = false;
+    problem = std::to_string(t.reads_wrong) +
+              " reads answered with another account or a balance other than the deposit";
+  }
 
   std::vector<uint32_t>& lat = t.latency_us;
   const double p50 = Percentile(lat, 0.50), p99 = Percentile(lat, 0.99),
@@ -969,17 +997,19 @@ int main(int argc, char** argv) {
   const double offered_per_s = o.rate > 0 ? o.rate : static_cast<double>(t.offered) / window;
   const double accepted_per_s = static_cast<double>(acked_in_run) / g.elapsed_s();
 
-  std::fprintf(stderr,
-               "offered %.0f transfers/s, accepted %.0f transfers/s (%llu acknowledged, %llu "
-               "refused, %llu RPC errors, %llu dropped)\nlatency per RPC: p50 %.2f ms, p99 %.2f "
-               "ms, p99.9 %.2f ms, max %.2f ms\nverification: %s\n",
-               offered_per_s, accepted_per_s, static_cast<unsigned long long>(acked_in_run),
-               static_cast<unsigned long long>(t.refused), static_cast<unsigned long long>(errors),
-               static_cast<unsigned long long>(t.dropped), p50, p99, p999, max,
-               ok ? (o.verify_dsn.empty() ? "balances match every acknowledged payment"
-                                          : "balances match; every acknowledged payment stored "
-                                            "exactly once")
-                  : problem.c_str());
+  std::fprintf(
+      stderr,
+      "offered %.0f %s/s, accepted %.0f %s/s (%llu %s, %llu "
+      "refused, %llu RPC errors, %llu dropped)\nlatency per RPC: p50 %.2f ms, p99 %.2f "
+      "ms, p99.9 %.2f ms, max %.2f ms\nverification: %s\n",
+      offered_per_s, reads ? "reads" : "transfers", accepted_per_s, reads ? "reads" : "transfers",
+      static_cast<unsigned long long>(acked_in_run), reads ? "answered right" : "acknowledged",
+      static_cast<unsigned long long>(t.refused), static_cast<unsigned long long>(errors),
+      static_cast<unsigned long long>(t.dropped), p50, p99, p999, max,
+      !ok     ? problem.c_str()
+      : reads ? "every read answered with its account and deposit; balances unchanged"
+      : o.verify_dsn.empty() ? "balances match every acknowledged payment"
+                             : "balances match; every acknowledged payment stored exactly once");
   std::string errs = "{";
   for (const auto& [code, n] : t.errors) {
     errs += (errs.size() > 1 ? "," : "") + JsonString(code) + ":" + std::to_string(n);
