@@ -1,5 +1,7 @@
 #include "server/storage/pg_store.h"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <climits>
 #include <cstdint>
@@ -161,6 +163,14 @@ PgStore::PgStore(std::string dsn) : dsn_(std::move(dsn)) {}
 PgStore::~PgStore() = default;
 
 void PgStore::Disconnect() { conn_.reset(); }
+
+bool PgStore::ServerClosedIdleSession() const {
+  // Between statements the server sends nothing unasked (no LISTEN, no SET here) except
+  // the FATAL it sends when it ends the session, and then the end of the stream: data
+  // waiting on an idle session means it is gone.
+  pollfd p{.fd = conn_->c.sock(), .events = POLLIN, .revents = 0};
+  return p.fd < 0 || ::poll(&p, 1, 0) != 0;
+}
 
 Result<std::unique_ptr<PgStore>> PgStore::Open(const std::string& dsn) {
   std::unique_ptr<PgStore> store(new PgStore(dsn));
@@ -478,23 +488,34 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
   }
 
   const std::string where = "append batch " + std::to_string(batch.sequence);
+  // The call is sent on its own, outside a transaction block: PostgreSQL runs the one
+  // statement as its own transaction and commits it (fsync'd, synchronous_commit) before
+  // it answers, so the batch costs one round trip instead of three (BEGIN, the call,
+  // COMMIT): a quarter of a small batch's time (docs/benchmarks.md). What a lost session
+  // means changes with it: once the call is sent, it may have committed whatever the
+  // client saw, so a session lost from then on is kUnknown (the writer reads the head).
+  // A session the server closed while it sat idle is found before anything is sent.
+  if (ServerClosedIdleSession()) {
+    Disconnect();
+    if (Status s = EnsureConnected(); !s.ok()) return {AppendOutcome::kNotCommitted, s};
+  }
   try {
-    pqxx::work tx(conn_->c, "append");
-    try {
-      tx.exec_prepared1(kAppend, I64(batch.sequence), I64(batch.timestamp_ns),
-                        Bytes(batch.prev_hash), Bytes(batch.hash), Bytes(batch.bytes),
-                        t_id.Close(), t_request.Close(), t_leg.Close(), t_debit.Close(),
-                        t_credit.Close(), t_currency.Close(), t_amount.Close(), t_code.Close(),
-                        t_time.Close(), t_memo.Close(), t_debit_after.Close(),
-                        t_credit_after.Close(), accounts[0].Close(), accounts[1].Close(),
-                        accounts[2].Close(), accounts[3].Close(), accounts[4].Close(),
-                        accounts[5].Close(), accounts[6].Close(), accounts[7].Close(),
-                        accounts[8].Close(), accounts[9].Close(), accounts[10].Close(),
-                        accounts[11].Close());
-    } catch (const pqxx::sql_error& e) {
-      // The checks ayni_append makes before and after writing (migrations 0005, 0006).
+    pqxx::nontransaction tx(conn_->c, "append");
+    tx.exec_prepared(
+        kAppend, I64(batch.sequence), I64(batch.timestamp_ns), Bytes(batch.prev_hash),
+        Bytes(batch.hash), Bytes(batch.bytes), t_id.Close(), t_request.Close(), t_leg.Close(),
+        t_debit.Close(), t_credit.Close(), t_currency.Close(), t_amount.Close(), t_code.Close(),
+        t_time.Close(), t_memo.Close(), t_debit_after.Close(), t_credit_after.Close(),
+        accounts[0].Close(), accounts[1].Close(), accounts[2].Close(), accounts[3].Close(),
+        accounts[4].Close(), accounts[5].Close(), accounts[6].Close(), accounts[7].Close(),
+        accounts[8].Close(), accounts[9].Close(), accounts[10].Close(), accounts[11].Close());
+  } catch (const pqxx::sql_error& e) {
+    if (conn_->c.is_open()) {
+      // The server refused the statement and the session goes on: the statement's
+      // transaction rolled back, nothing of it is visible.
       const std::string& state = e.sqlstate();
       if (state == "AY001" || state == "AY002" || state == "AY003") {
+        // The checks ayni_append makes before and after writing (migrations 0005, 0006).
         // The first line of "ERROR:  <message>\nCONTEXT: …" without its severity.
         std::string_view line(e.what());
         line = line.substr(0, line.find('\n'));
@@ -506,29 +527,22 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
                                       : Status::Internal(std::move(m));
         return {AppendOutcome::kNotCommitted, std::move(s)};
       }
-      throw;
+      const Status s = TranslateCurrent(where);
+      if (s.code() == StatusCode::kUnavailable) Disconnect();
+      return {AppendOutcome::kNotCommitted, s};
     }
-
-    try {
-      tx.commit();
-    } catch (const pqxx::in_doubt_error& e) {
-      Disconnect();
-      return {AppendOutcome::kUnknown,
-              Status::Unavailable(where + ": COMMIT outcome unknown: " + e.what())};
-    } catch (const pqxx::broken_connection& e) {
-      Disconnect();
-      return {AppendOutcome::kUnknown,
-              Status::Unavailable(where + ": connection lost during COMMIT: " + e.what())};
-    } catch (const pqxx::statement_completion_unknown& e) {
-      Disconnect();
-      return {AppendOutcome::kUnknown,
-              Status::Unavailable(where + ": COMMIT outcome unknown: " + e.what())};
-    }
+    // An error with the session's end (e.g. FATAL: terminating connection): the statement
+    // may have committed before it.
+    Disconnect();
+    return {AppendOutcome::kUnknown,
+            Status::Unavailable(where + ": session lost, outcome unknown: " + e.what())};
   } catch (...) {
-    // Anything before COMMIT (or a COMMIT the server refused): the transaction is gone.
+    // The connection broke while the call was out, or anything else after it may have
+    // been sent: whether it committed is not known.
     const Status s = TranslateCurrent(where);
-    if (s.code() == StatusCode::kUnavailable) Disconnect();
-    return {AppendOutcome::kNotCommitted, s};
+    Disconnect();
+    return {AppendOutcome::kUnknown,
+            Status::Unavailable(where + ": outcome unknown: " + s.message())};
   }
   return {AppendOutcome::kCommitted, Status::Ok()};
 }

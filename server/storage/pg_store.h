@@ -15,8 +15,9 @@
 // checks, inside the transaction, that the batch continues the stored chain (sequence =
 // last + 1, prev_hash = last hash) — so a writer whose memory is stale can never write.
 // All of it is one call of the SQL function ayni_append (migrations 0005, 0006) with a
-// column of rows per array parameter, sent in PostgreSQL's binary array format: three
-// round trips a batch (BEGIN, the call, COMMIT).
+// column of rows per array parameter, sent in PostgreSQL's binary array format, outside a
+// transaction block: the server runs the one statement as its own transaction and
+// commits it before it answers, one round trip a batch.
 //
 // Writer lock: a session-level pg_advisory_lock on kWriterLockKey. PostgreSQL releases it
 // when the session ends (process killed, connection closed), so a standby blocked in
@@ -26,10 +27,12 @@
 // (FAILED_PRECONDITION) and the process must restart as a standby.
 //
 // Errors: libpqxx throws; PgStore catches everything at this boundary and translates
-// (STYLE: errors of kind 4): a broken or refused connection → UNAVAILABLE (the next call
-// reconnects); a connection lost during COMMIT → AppendOutcome::kUnknown (resolve with
-// LastSequence(), never by retrying blindly); any other failure → kNotCommitted with the
-// server's message. Nothing of a refused batch is visible.
+// (STYLE: errors of kind 4): a refused connection, or one found closed before the call is
+// sent → kNotCommitted, UNAVAILABLE (the next call reconnects); a connection lost once
+// the call is out → AppendOutcome::kUnknown (it may have committed: resolve with
+// LastBatch(), never by retrying blindly); the server refusing the statement with the
+// session intact → kNotCommitted with the server's message. Nothing of a refused batch
+// is visible.
 //
 // Thread-safety: none; one thread (the writer) uses a PgStore. Several PgStores (several
 // connections) may be used from different threads.
@@ -105,6 +108,9 @@ class PgStore final : public Store {
   Status EnsureConnected();
   Status ApplyMigrations();
   void Disconnect();
+  // True when the live connection has data or its end waiting while no statement is
+  // out: the server closed the session (a poll, no round trip).
+  bool ServerClosedIdleSession() const;
 
   struct Connection;  // the pqxx::connection (pg_store.cc), so users need no libpqxx headers
 

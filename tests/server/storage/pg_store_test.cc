@@ -742,6 +742,87 @@ TEST_F(PgStoreTest, AppendWhileTheDatabaseIsDownIsUnavailableThenRecovers) {
   EXPECT_TRUE(diffs->empty()) << Describe(*diffs);
 }
 
+// The session ends while the store sits between batches (PostgreSQL restarted, an idle
+// timeout): Append finds it closed before sending anything, reconnects, re-takes its
+// writer lock and writes the batch.
+TEST_F(PgStoreTest, ASessionClosedWhileIdleIsReopenedBeforeTheCall) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->AcquireWriterLock().ok());
+  Scenario s;
+  ASSERT_NO_FATAL_FAILURE(s.Setup(*store));
+  KillSessions();
+  ASSERT_NO_FATAL_FAILURE(s.Batch(*store, [&] {
+    Scenario::Must(s.ledger.Issue({s.Next(), s.ana_palma, Amount(700)}));
+  }));
+  EXPECT_EQ(Count("batches"), 2);
+  EXPECT_TRUE(store->holds_writer_lock());
+  auto other = OpenStore();
+  ASSERT_NE(other, nullptr);
+  const Result<bool> busy = other->TryAcquireWriterLock();
+  ASSERT_TRUE(busy.ok());
+  EXPECT_FALSE(*busy) << "the reopened session does not hold the writer lock";
+}
+
+// The session ends while the call is out: it may have committed, so the outcome is
+// unknown (never "not committed"), and reading the head settles it. Here the call waits
+// on a row another session holds, so it is certainly out when its backend is ended.
+TEST_F(PgStoreTest, ASessionLostWhileTheCallIsOutIsUnknownAndReadingSettlesIt) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->AcquireWriterLock().ok());
+  Scenario s;
+  ASSERT_NO_FATAL_FAILURE(s.Setup(*store));
+  const std::vector<std::string> accounts_before = Rows("accounts", "id");
+
+  pqxx::connection blocker_conn(dsn_);
+  pqxx::work blocker(blocker_conn);
+  blocker.exec("SELECT 1 FROM accounts WHERE id = " + std::to_string(s.ana_palma.value()) +
+               " FOR UPDATE");
+  s.ledger.BeginBatch(s.clock_ns += 1000);
+  Scenario::Must(s.ledger.Issue({s.Next(), s.ana_palma, Amount(700)}));
+  const SealedBatch b = s.ledger.PrepareBatch();
+  auto appended = std::async(std::launch::async, [&] { return store->Append(b, s.ledger); });
+  // Until the store's backend waits for the row lock, then end that backend.
+  // (Two statements: in one, PostgreSQL may call pg_terminate_backend before the filter.)
+  bool ended = false;
+  {
+    pqxx::connection c(base_);
+    pqxx::nontransaction tx(c);
+    for (int i = 0; i < 500 && !ended; ++i) {
+      const pqxx::result waiting = tx.exec("SELECT pid FROM pg_stat_activity WHERE datname = '" +
+                                           db_ + "' AND wait_event_type = 'Lock'");
+      if (waiting.size() == 1) {
+        ended = tx.exec("SELECT pg_terminate_backend(" + waiting[0][0].as<std::string>() +
+                        ", 10000)")[0][0]
+                    .as<bool>();
+      } else {
+        std::this_thread::sleep_for(milliseconds(10));
+      }
+    }
+  }
+  ASSERT_TRUE(ended) << "the store's call never waited for the row";
+  ASSERT_EQ(appended.wait_for(seconds(30)), std::future_status::ready);
+  const AppendResult r = appended.get();
+  EXPECT_EQ(r.outcome, AppendOutcome::kUnknown) << r.status.ToString();
+  EXPECT_EQ(r.status.code(), StatusCode::kUnavailable) << r.status.ToString();
+  blocker.abort();
+
+  // Resolved by reading: the head is still the batch before, so it did not commit.
+  const Result<StoreHead> head = store->LastBatch();
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->sequence, b.sequence - 1);
+  EXPECT_EQ(head->hash, b.prev_hash);
+  EXPECT_EQ(Count("batches"), 1);
+  EXPECT_EQ(Rows("accounts", "id"), accounts_before);
+  EXPECT_TRUE(store->holds_writer_lock());
+  // The same batch, appended again once that is known, commits.
+  const AppendResult again = store->Append(b, s.ledger);
+  ASSERT_EQ(again.outcome, AppendOutcome::kCommitted) << again.status.ToString();
+  s.ledger.CommitBatch();
+  EXPECT_EQ(Count("batches"), 2);
+}
+
 TEST_F(PgStoreTest, AWriterWhoseLockWasTakenOverNeverWritesAgain) {
   auto writer = OpenStore();
   auto standby = OpenStore();
