@@ -17,6 +17,7 @@
 // TLS when tls_cert_file and tls_key_file are set (server/tls.h: read and checked before
 // the database is touched); without TLS a non-loopback listen address is refused.
 // Never logs a secret: tokens, private keys and DSN passwords are not printed.
+#include <absl/synchronization/mutex.h>
 #include <fcntl.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
@@ -117,6 +118,11 @@ Status LoadKeys(auth::PgKeyStore& store, auth::KeyRegistry& registry, const Opti
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian builds abseil without NDEBUG, so every absl::Mutex inside gRPC also keeps a
+  // global lock-order graph (GraphCycles, with stack traces) and takes its spinlock: 3-4 %
+  // of the machine in a profile of 64 unary clients (docs/benchmarks.md). A release build
+  // of abseil has it off; aynid's own locks are std::mutex and never tracked.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   Result<server::Invocation> invocation = server::LoadConfig(
       std::vector<std::string>(argv + 1, argv + argc), server::ProcessEnvironment());
   if (!invocation.ok()) return Fail(invocation.status().message());
