@@ -491,10 +491,10 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
   // The call is sent on its own, outside a transaction block: PostgreSQL runs the one
   // statement as its own transaction and commits it (fsync'd, synchronous_commit) before
   // it answers, so the batch costs one round trip instead of three (BEGIN, the call,
-  // COMMIT): a quarter of a small batch's time (docs/benchmarks.md). What a lost session
-  // means changes with it: once the call is sent, it may have committed whatever the
-  // client saw, so a session lost from then on is kUnknown (the writer reads the head).
-  // A session the server closed while it sat idle is found before anything is sent.
+  // COMMIT): a fifth to a third of a small batch's time (docs/benchmarks.md). What a lost
+  // session means changes with it: once the call is sent it may have committed although
+  // no answer arrives, so a session lost from then on is kUnknown (the writer reads the
+  // head). A session the server closed while it sat idle is found before anything is sent.
   if (ServerClosedIdleSession()) {
     Disconnect();
     if (Status s = EnsureConnected(); !s.ok()) return {AppendOutcome::kNotCommitted, s};
