@@ -390,7 +390,7 @@ void Writer::WriteBatch(std::vector<Pending>& batch) {
         std::lock_guard lk(mu_);
         ++stats_.batches_unknown;
       }
-      resolution = Resolve(sealed);
+      resolution = Resolve(sealed, batch);
       {
         std::lock_guard lk(mu_);
         store_unreachable_ = false;
@@ -463,7 +463,7 @@ void Writer::WriteBatch(std::vector<Pending>& batch) {
   }
 }
 
-Writer::Resolution Writer::Resolve(const SealedBatch& batch) {
+Writer::Resolution Writer::Resolve(const SealedBatch& batch, std::vector<Pending>& waiting) {
   AYNI_CHECK(batch.sequence >= 1);
   uint32_t backoff_ms = options_.resolve_backoff_initial_ms;
   for (;;) {
@@ -496,6 +496,12 @@ Writer::Resolution Writer::Resolve(const SealedBatch& batch) {
       stats_.refused_unreachable += refused.size();
     }
     for (Pending& p : refused) Deliver(p.done, Failed(p.commands.size(), Unreachable()));
+    // This batch's own submitters too (once; Deliver answers each at most once): their
+    // outcome is not known, and a retry with the same ids is exactly-once either way.
+    AnswerAll(waiting,
+              Status::Unavailable("the database is not answering and whether this request's batch "
+                                  "committed is not known yet: retry with the same request id (a "
+                                  "retry answers EXISTS if it did)"));
     std::unique_lock lk(mu_);
     if (stop_) return Resolution::kGaveUp;
     // Woken early by Stop(): one more attempt, then give up.

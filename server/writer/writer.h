@@ -21,6 +21,11 @@
 //                                batch under the same number) → the store moved under us (another
 //                                writer?): abort, answer UNAVAILABLE, and refuse all further
 //                                work (health() says why; the process must reload).
+//                                While the read fails (the database is down), the batch's
+//                                own submitters are answered UNAVAILABLE "outcome unknown"
+//                                at once instead of waiting out the outage: a retry with
+//                                the same request ids, once it is back, answers kExists if
+//                                the batch did commit and applies it if it did not.
 //   Batch with no effect at all  (every command refused or an identical retry) nothing is
 //                                appended; the answers are given at once.
 // A non-OK CommandResult::status means "not acknowledged": retrying the same request ids
@@ -198,7 +203,8 @@ class Writer {
   void TakeBatch(std::vector<Pending>& batch);
   void WriteBatch(std::vector<Pending>& batch);
   void ApplyAll(std::vector<Pending>& batch, std::vector<std::vector<CommandResult>>& results);
-  Resolution Resolve(const SealedBatch& batch);
+  // `waiting`: the batch's submitters, answered UNAVAILABLE when the read fails.
+  Resolution Resolve(const SealedBatch& batch, std::vector<Pending>& waiting);
   void AnswerAll(std::vector<Pending>& batch, const Status& status);
   void Deliver(SubmitCallback& done, std::vector<CommandResult> results);
   void RunReads(std::deque<ReadFn>& reads);

@@ -456,21 +456,27 @@ TEST_F(WriterTest, UnknownThenNotCommittedAborts) {
   ExpectClean();
 }
 
+// The resolving read fails three times, then answers: the submitter heard UNAVAILABLE
+// at the first failure (its outcome unknown), the batch resolves as committed, and the
+// retry answers kExists without a second append.
 TEST_F(WriterTest, UnknownIsResolvedAfterLastSequenceFails) {
   StartWriter();
   store->Script({FakeStore::Mode::kUnknownCommitted});
   store->FailLastSequence(3);
-  const std::vector<CommandResult> r =
-      writer->SubmitAndWait({Pay(Next(), net.ana_palma, net.caio_palma, 7)});
-  ExpectAll(r, Outcome::kOk);
+  const std::vector<Command> work = {Pay(Next(), net.ana_palma, net.caio_palma, 7)};
+  ExpectAllStatus(writer->SubmitAndWait(work), StatusCode::kUnavailable);
+  while (writer->stats().batches_committed == 0) std::this_thread::yield();
   EXPECT_EQ(store->last_sequence_calls(), 4);
+  ExpectAll(writer->SubmitAndWait(work), Outcome::kExists);
   EXPECT_EQ(store->append_calls(), 1);
+  EXPECT_EQ(BalanceOf(net.caio_palma), kFunding + 7);
   ExpectClean();
 }
 
-// The database does not answer while an unknown COMMIT outcome is resolved: work behind
-// that batch is answered UNAVAILABLE at once (nothing of it applied), not held for the
-// whole outage; once the database answers, the batch resolves and work flows again.
+// The database does not answer while an unknown COMMIT outcome is resolved: the batch's
+// own submitters and the work behind it are answered UNAVAILABLE at once, not held for
+// the whole outage; once the database answers, the batch resolves (here: it did commit),
+// a retry of its request answers kExists, and work flows again.
 TEST_F(WriterTest, WhileTheDatabaseIsUnreachableNewWorkIsAnsweredUnavailable) {
   WriterOptions options;
   options.resolve_backoff_initial_ms = 1;
@@ -480,22 +486,29 @@ TEST_F(WriterTest, WhileTheDatabaseIsUnreachableNewWorkIsAnsweredUnavailable) {
   store->Script({FakeStore::Mode::kUnknownCommitted});
   store->FailLastSequence(200);
   Inbox inbox;
-  const size_t first = inbox.Send(*writer, {Pay(Next(), net.ana_palma, net.caio_palma, 7)});
+  const std::vector<Command> in_doubt = {Pay(Next(), net.ana_palma, net.caio_palma, 7)};
+  const size_t first = inbox.Send(*writer, in_doubt);
   while (store->last_sequence_calls() < 2) std::this_thread::yield();
   const size_t refused = inbox.Send(*writer, {Pay(Next(), net.ana_palma, net.caio_palma, 1)});
-  inbox.WaitFor(1);  // at once, while the first still waits for the database
-  EXPECT_EQ(inbox.Get(first).calls, 0);
+  inbox.WaitFor(2);  // both at once, while the database still does not answer
+  EXPECT_LT(store->last_sequence_calls(), 200);
+  ExpectAllStatus(inbox.Get(first).results, StatusCode::kUnavailable);
+  EXPECT_NE(inbox.Get(first).results[0].status.message().find("not known yet"), std::string::npos)
+      << inbox.Get(first).results[0].status.message();
   ExpectAllStatus(inbox.Get(refused).results, StatusCode::kUnavailable);
   EXPECT_NE(inbox.Get(refused).results[0].status.message().find("nothing of this request"),
             std::string::npos);
   EXPECT_EQ(writer->Read([](const Ledger&) {}).code(), StatusCode::kUnavailable);
-  EXPECT_GE(writer->stats().refused_unreachable, 2u);
-  inbox.WaitFor(2);
-  // The unknown batch did commit: its submitter hears so once the database answers.
-  ExpectAll(inbox.Get(first).results, Outcome::kOk);
+  EXPECT_GE(writer->stats().refused_unreachable, 1u);
+  // Once the database answers: the in-doubt batch did commit, so its retry is kExists
+  // (answered once, never applied twice), and new work commits.
+  while (writer->stats().batches_committed == 0) std::this_thread::yield();
+  ExpectAll(writer->SubmitAndWait(in_doubt), Outcome::kExists);
   ExpectAll(writer->SubmitAndWait({Pay(Next(), net.caio_palma, net.ana_palma, 1)}), Outcome::kOk);
+  EXPECT_EQ(inbox.Get(first).calls, 1);
   EXPECT_EQ(store->append_calls(), 2);
   EXPECT_NE(Snap().sequence, before.sequence);
+  EXPECT_EQ(BalanceOf(net.caio_palma), kFunding + 7 - 1);  // the 7 once, the refused 1 never
   ExpectClean();
 }
 
