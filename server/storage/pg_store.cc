@@ -185,7 +185,12 @@ Status PgStore::EnsureConnected() {
         "the writer lock was lost after a reconnect and another process holds it: this "
         "process must not write; restart it as a standby");
   }
-  if (conn_ != nullptr && conn_->c.is_open()) return Status::Ok();
+  // A session the server closed while it sat idle (a restart, an idle timeout) is
+  // replaced before anything is sent on it: for Append that is the difference between a
+  // batch that goes through and one whose outcome is unknown.
+  if (conn_ != nullptr && conn_->c.is_open() && !ServerClosedIdleSession()) {
+    return Status::Ok();
+  }
   conn_.reset();
   try {
     auto conn = std::make_unique<Connection>(dsn_);
@@ -494,11 +499,7 @@ AppendResult PgStore::Append(const SealedBatch& batch, const Ledger& ledger) {
   // COMMIT): a fifth to a third of a small batch's time (docs/benchmarks.md). What a lost
   // session means changes with it: once the call is sent it may have committed although
   // no answer arrives, so a session lost from then on is kUnknown (the writer reads the
-  // head). A session the server closed while it sat idle is found before anything is sent.
-  if (ServerClosedIdleSession()) {
-    Disconnect();
-    if (Status s = EnsureConnected(); !s.ok()) return {AppendOutcome::kNotCommitted, s};
-  }
+  // head). A session the server closed while it sat idle was replaced by EnsureConnected.
   try {
     pqxx::nontransaction tx(conn_->c, "append");
     tx.exec_prepared(

@@ -103,8 +103,8 @@ class PgStore final : public Store {
   // Blocks up to timeout_ms for the writer lock on the current connection.
   Result<bool> AcquireWriterLockWithin(uint32_t timeout_ms);
   explicit PgStore(std::string dsn);
-  // (Re)connects when there is no live connection; after a reconnect, re-takes the
-  // writer lock if this store held it.
+  // (Re)connects when there is no live connection (or the server closed it while idle);
+  // after a reconnect, re-takes the writer lock if this store held it.
   Status EnsureConnected();
   Status ApplyMigrations();
   void Disconnect();
