@@ -109,6 +109,15 @@ class PgStoreTest : public ::testing::Test {
           "' AND pid <> pg_backend_pid()");
   }
 
+  // Another process's store cannot take the writer lock: some store of this test holds it.
+  void ExpectWriterLockHeld(const std::string& why) {
+    auto other = OpenStore();
+    ASSERT_NE(other, nullptr);
+    const Result<bool> busy = other->TryAcquireWriterLock();
+    ASSERT_TRUE(busy.ok());
+    EXPECT_FALSE(*busy) << why;
+  }
+
   std::string base_, db_, dsn_;
 };
 
@@ -732,11 +741,8 @@ TEST_F(PgStoreTest, AppendWhileTheDatabaseIsDownIsUnavailableThenRecovers) {
   ASSERT_EQ(r.outcome, AppendOutcome::kCommitted) << r.status.ToString();
   s.ledger.CommitBatch();
   EXPECT_TRUE(store->holds_writer_lock());
-  auto other = OpenStore();
-  ASSERT_NE(other, nullptr);
-  const Result<bool> busy = other->TryAcquireWriterLock();
-  ASSERT_TRUE(busy.ok());
-  EXPECT_FALSE(*busy) << "the reconnected writer did not take its lock back";
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectWriterLockHeld("the reconnected writer did not take its lock back"));
   const auto diffs = store->VerifyAccountsAgainst(s.ledger);
   ASSERT_TRUE(diffs.ok());
   EXPECT_TRUE(diffs->empty()) << Describe(*diffs);
@@ -757,11 +763,8 @@ TEST_F(PgStoreTest, ASessionClosedWhileIdleIsReopenedBeforeTheCall) {
   }));
   EXPECT_EQ(Count("batches"), 2);
   EXPECT_TRUE(store->holds_writer_lock());
-  auto other = OpenStore();
-  ASSERT_NE(other, nullptr);
-  const Result<bool> busy = other->TryAcquireWriterLock();
-  ASSERT_TRUE(busy.ok());
-  EXPECT_FALSE(*busy) << "the reopened session does not hold the writer lock";
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectWriterLockHeld("the reopened session does not hold the writer lock"));
 }
 
 // The session ends while the call is out: it may have committed, so the outcome is
