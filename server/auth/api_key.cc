@@ -323,12 +323,15 @@ Result<KeyRecord> Authenticate(const KeyRegistry& registry, std::string_view tok
                                uint64_t now_ns) {
   Result<ParsedToken> parsed = ParseToken(token);
   if (!parsed.ok()) return Unauthenticated(parsed.status().message());
-  const std::string who = parsed->Redacted();
+  // "API key <redacted token>: <why>", built only for a refusal.
+  const auto refuse = [&parsed](std::string_view why) {
+    return Unauthenticated("API key " + parsed->Redacted() + ": " + std::string(why));
+  };
   std::optional<KeyRecord> rec = registry.Find(parsed->key_id());
-  if (!rec) return Unauthenticated("API key " + who + ": unknown key");
-  if (!SecretMatches(*rec, *parsed)) return Unauthenticated("API key " + who + ": wrong secret");
-  if (rec->revoked()) return Unauthenticated("API key " + who + ": revoked");
-  if (rec->expired(now_ns)) return Unauthenticated("API key " + who + ": expired");
+  if (!rec) return refuse("unknown key");
+  if (!SecretMatches(*rec, *parsed)) return refuse("wrong secret");
+  if (rec->revoked()) return refuse("revoked");
+  if (rec->expired(now_ns)) return refuse("expired");
   return std::move(*rec);
 }
 

@@ -252,17 +252,18 @@ Decision Authorize(const KeyRecord& key, std::string_view method, const Target& 
   if (row == nullptr) {
     return Decision::Deny(std::string(method) + ": no policy row for this method (denied)");
   }
-  const std::string where = std::string(method) + ": ";
-  if (key.revoked()) return Decision::Deny(where + Who(key) + " is revoked");
+  // "<method>: " before every reason, built only for a denial.
+  const auto where = [method] { return std::string(method) + ": "; };
+  if (key.revoked()) return Decision::Deny(where() + Who(key) + " is revoked");
   if (!IsValidRoleScope(key.role, key.scope)) {
-    return Decision::Deny(where + Who(key) + ": role and scope do not go together");
+    return Decision::Deny(where() + Who(key) + ": role and scope do not go together");
   }
   if (!row->Allows(key.role)) {
-    return Decision::Deny(where + "role " + RoleName(key.role) + " may not call this method");
+    return Decision::Deny(where() + "role " + RoleName(key.role) + " may not call this method");
   }
   Decision d = CheckScope(row->rule, key, target);
   if (d.allowed()) return d;
-  return Decision::Deny(where + d.status().message());
+  return Decision::Deny(where() + d.status().message());
 }
 
 }  // namespace ayni::auth

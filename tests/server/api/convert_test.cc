@@ -275,6 +275,40 @@ TEST(Convert, BatchDerivesItemIdsAndNamesBadItems) {
   EXPECT_EQ(s.message().rfind("payments[0].memo:", 0), 0u) << s.message();
 }
 
+// The names of bad items are built only for an error (issue 5); the error is still the
+// first one in item order, with the whole message.
+TEST(Convert, BatchNamesTheFirstBadItemInOrder) {
+  v1::BatchPayRequest r;
+  r.set_request_id(Id16(9));
+  for (int i = 0; i < 4; ++i) {
+    v1::PaymentItem* p = r.add_payments();
+    p->set_from_account_id(10);
+    p->set_to_account_id(11);
+    p->set_amount_minor(1);
+  }
+  r.mutable_payments(1)->set_request_id(Id16(5));
+  r.mutable_payments(3)->set_request_id(Id16(5));
+  r.mutable_payments(2)->set_amount_minor(-3);
+  EXPECT_EQ(ToCommands(r).status().message(), "payments[2].amount_minor: -3, must be > 0");
+  r.mutable_payments(2)->set_amount_minor(1);
+  EXPECT_EQ(ToCommands(r).status().message(),
+            "payments[3].request_id: repeats an earlier item's id");
+  r.mutable_payments(0)->set_to_account_id(0);
+  EXPECT_EQ(ToCommands(r).status().message(),
+            "payments[0].to_account_id: missing (0 is not an id)");
+  r.mutable_payments(0)->set_to_account_id(11);
+  r.mutable_payments(3)->set_request_id(std::string(16, '\0'));
+  EXPECT_EQ(ToCommands(r).status().message(),
+            "payments[3].request_id: all zero; use a fresh random id");
+  r.mutable_payments(3)->set_request_id(Id16(6));
+  r.mutable_payments(3)->set_memo(std::string(141, 'm'));
+  const Status s = ToCommands(r).status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message().rfind("payments[3].memo: 141 bytes", 0), 0u) << s.message();
+  r.mutable_payments(3)->set_memo("ok");
+  EXPECT_TRUE(ToCommands(r).ok());
+}
+
 TEST(Convert, BatchSizeBounds) {
   v1::BatchPayRequest r;
   r.set_request_id(Id16(9));
