@@ -12,6 +12,7 @@
 #include "ayni/v1/loans.grpc.pb.h"
 #include "ayni/v1/reserves.grpc.pb.h"
 #include "ayni/v1/setup.grpc.pb.h"
+#include "server/service/arena_allocator.h"
 #include "server/service/core.h"
 
 namespace ayni::server::service {
@@ -21,7 +22,11 @@ using grpc::ServerUnaryReactor;
 
 class LedgerServiceImpl final : public v1::LedgerService::CallbackService {
  public:
-  explicit LedgerServiceImpl(const Core& core) : core_(core) {}
+  explicit LedgerServiceImpl(const Core& core) : core_(core) {
+    SetMessageAllocatorFor_Pay(&pay_messages_);
+    SetMessageAllocatorFor_BatchPay(&batch_pay_messages_);
+    SetMessageAllocatorFor_GetAccount(&get_account_messages_);
+  }
   ServerUnaryReactor* Pay(CallbackServerContext* ctx, const v1::PayRequest* req,
                           v1::PayReply* reply) override;
   ServerUnaryReactor* BatchPay(CallbackServerContext* ctx, const v1::BatchPayRequest* req,
@@ -35,6 +40,10 @@ class LedgerServiceImpl final : public v1::LedgerService::CallbackService {
 
  private:
   const Core& core_;
+  // The busiest methods' requests and replies live on a per-call arena.
+  ArenaMessageAllocator<v1::PayRequest, v1::PayReply> pay_messages_;
+  ArenaMessageAllocator<v1::BatchPayRequest, v1::BatchPayReply> batch_pay_messages_;
+  ArenaMessageAllocator<v1::GetAccountRequest, v1::GetAccountReply> get_account_messages_;
 };
 
 class ReservesServiceImpl final : public v1::ReservesService::CallbackService {
