@@ -31,6 +31,19 @@ v1::PayRequest GoodPay() {
   return r;
 }
 
+// A batch (id 9…9) of `n` payments of 1 from account 10 to account 11, ids derived.
+v1::BatchPayRequest BatchOf(int n) {
+  v1::BatchPayRequest r;
+  r.set_request_id(Id16(9));
+  for (int i = 0; i < n; ++i) {
+    v1::PaymentItem* p = r.add_payments();
+    p->set_from_account_id(10);
+    p->set_to_account_id(11);
+    p->set_amount_minor(1);
+  }
+  return r;
+}
+
 template <typename R>
 Status Of(const R& r) {
   return ToCommand(r).status();
@@ -278,14 +291,7 @@ TEST(Convert, BatchDerivesItemIdsAndNamesBadItems) {
 // The names of bad items are built only for an error (issue 5); the error is still the
 // first one in item order, with the whole message.
 TEST(Convert, BatchNamesTheFirstBadItemInOrder) {
-  v1::BatchPayRequest r;
-  r.set_request_id(Id16(9));
-  for (int i = 0; i < 4; ++i) {
-    v1::PaymentItem* p = r.add_payments();
-    p->set_from_account_id(10);
-    p->set_to_account_id(11);
-    p->set_amount_minor(1);
-  }
+  v1::BatchPayRequest r = BatchOf(4);
   r.mutable_payments(1)->set_request_id(Id16(5));
   r.mutable_payments(3)->set_request_id(Id16(5));
   r.mutable_payments(2)->set_amount_minor(-3);
@@ -310,15 +316,8 @@ TEST(Convert, BatchNamesTheFirstBadItemInOrder) {
 }
 
 TEST(Convert, BatchSizeBounds) {
-  v1::BatchPayRequest r;
-  r.set_request_id(Id16(9));
-  EXPECT_EQ(ToCommands(r).status().message().rfind("payments:", 0), 0u);
-  for (int i = 0; i < 8191; ++i) {
-    v1::PaymentItem* p = r.add_payments();
-    p->set_from_account_id(10);
-    p->set_to_account_id(11);
-    p->set_amount_minor(1);
-  }
+  EXPECT_EQ(ToCommands(BatchOf(0)).status().message().rfind("payments:", 0), 0u);
+  v1::BatchPayRequest r = BatchOf(8191);
   const Status s = ToCommands(r).status();
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(s.message().rfind("payments:", 0), 0u) << s.message();
