@@ -335,7 +335,10 @@ class Ledger {
 
   // A hint, no effect on state: a writer that holds a queue of commands calls this a few
   // commands ahead so that the idempotency lookup does not wait on memory.
-  void PrefetchRequest(const RequestId& id) const { requests_.Prefetch(id); }
+  // Always inlined, as RequestTable::Prefetch is (a call to it would be deleted).
+  [[gnu::always_inline]] void PrefetchRequest(const RequestId& id) const {
+    requests_.Prefetch(id);
+  }
 
   // Reads. Pointers stay valid until the next command.
   bool deployed() const { return national_.valid(); }
