@@ -14,7 +14,7 @@
 // the old one is drained, long before the new one is half full. The records are kept in
 // fixed-size chunks, so adding one never copies the others. The bigger table's memory
 // comes zeroed from the kernel, and is touched a little with each insert from a load of
-// 7/16 on, so that its page faults (slow for huge pages) are spread out too.
+// 15/32 on, so that its page faults (slow for huge pages) are spread out too.
 //
 // Erase undoes an insert and must come in reverse insertion order (the ledger's undo log
 // guarantees it), so records stay dense. Not thread-safe; owned by the Ledger.
@@ -70,7 +70,7 @@ class RequestTable {
     ++slots_.used;
     PushRecord(value);
     if (!old_.empty()) Move(kMovePerInsert);
-    if (next_.empty() && slots_.used * 16 >= slots_.count * 7 && Slots::Mapped(slots_.count * 2)) {
+    if (next_.empty() && slots_.used * 32 >= slots_.count * 15 && Slots::Mapped(slots_.count * 2)) {
       next_ = Slots(slots_.count * 2);
       prefaulted_ = 0;
     }
@@ -109,11 +109,12 @@ class RequestTable {
   // eight drains the old table in an eighth of that time, which keeps the window in which
   // a miss probes both tables short, for ≈ 0.5 µs more per insert while it lasts.
   static constexpr size_t kMovePerInsert = 8;
-  // Bytes of the next table written ahead per insert, from a load of 7/16 on: it is
-  // 48 bytes a slot of the current table, so all of it is touched by a load of 0.46,
-  // before the current table is half full. (Started late, so that the next table is
-  // resident for as short a time as it can be.)
-  static constexpr size_t kPrefaultPerInsert = 2048;
+  // Bytes of the next table written ahead per insert (one 4 KiB page), from a load of
+  // 15/32 on: it is 48 bytes a slot of the current table, so all of it is touched by a
+  // load of 0.48, before the current table is half full. Started late, because the next
+  // table is resident from then on: at most a sixteenth of the inserts between two
+  // growths see the memory of both.
+  static constexpr size_t kPrefaultPerInsert = 4096;
   static constexpr size_t kPage = 4096;
   static constexpr uint64_t kErased = ~uint64_t{0};  // old-table mark of an undone insert
   static constexpr size_t kChunkShift = 10;           // 1,024 records a chunk
@@ -233,7 +234,7 @@ class RequestTable {
   void Grow() {
     if (!old_.empty()) Move(old_.count);  // not reached with kMovePerInsert ≥ 2; kept safe
     if (next_.empty()) next_ = Slots(slots_.count * 2), prefaulted_ = 0;
-    Prefault(next_.bytes);  // nothing left to do, unless erases held the load below 7/16
+    Prefault(next_.bytes);  // nothing left to do, unless erases held the load below 15/32
     old_ = std::move(slots_);
     slots_ = std::move(next_);
     moved_ = 0;
@@ -274,7 +275,7 @@ class RequestTable {
 
   Slots slots_;        // takes every insert
   Slots old_;          // while growing: the previous table, drained by Move
-  Slots next_;         // from a load of 7/16: the next table, prefaulted by Prefault
+  Slots next_;         // from a load of 15/32: the next table, prefaulted by Prefault
   size_t prefaulted_ = 0;  // bytes of next_ written
   size_t moved_ = 0;   // old_ slots [0, moved_) are moved
   size_t size_ = 0;    // records
