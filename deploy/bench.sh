@@ -47,6 +47,26 @@ pg_user=$(sed -E 's/.*user=([^ ]+).*/\1/' <<<"$dsn")
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 psql_() { "$pgbin/psql" -h "$pg_host" -p "$pg_port" -U "$pg_user" -X -q -t -A "$@"; }
 
+# WAL files as a cluster in service has them. A fresh cluster creates each 16 MB WAL segment
+# the first time it needs one, zero-filling and fsyncing it inside the commit that crosses
+# into it: 30–80 ms of a batch every ≈ 1.7 s under Pay here, which all 64 clients wait
+# out (docs/benchmarks.md, "WAL segments"). A cluster in service renames used segments
+# into future ones at each checkpoint instead, at least min_wal_size of them; so create
+# 1 GB of segments (64 switches) and let two checkpoints recycle them.
+echo "== WAL segments (1 GB, recycled)" >&2
+psql_ -d postgres -c "ALTER SYSTEM SET min_wal_size = '1GB'" -c "SELECT pg_reload_conf()" >/dev/null
+psql_ -d postgres >/dev/null <<'SQL'
+DO $$
+BEGIN
+  FOR i IN 1..64 LOOP
+    PERFORM pg_logical_emit_message(false, 'ayni-bench', 'warm-up');
+    PERFORM pg_switch_wal();
+  END LOOP;
+END $$;
+CHECKPOINT;
+CHECKPOINT;
+SQL
+
 echo "== aynid" >&2
 rm -f "$var/admin.key"
 "$root/build-bench/server/service/aynid" --pg-dsn "$dsn" --listen 127.0.0.1:0 \
