@@ -109,12 +109,13 @@ class RequestTable {
   // eight drains the old table in an eighth of that time, which keeps the window in which
   // a miss probes both tables short, for ≈ 0.5 µs more per insert while it lasts.
   static constexpr size_t kMovePerInsert = 8;
-  // Bytes of the next table written ahead per insert (one 4 KiB page), from a load of
-  // 15/32 on: it is 48 bytes a slot of the current table, so all of it is touched by a
-  // load of 0.48, before the current table is half full. Started late, because the next
-  // table is resident from then on: at most a sixteenth of the inserts between two
-  // growths see the memory of both.
-  static constexpr size_t kPrefaultPerInsert = 4096;
+  // Bytes of the next table written ahead per insert, from a load of 15/32 on: it is 48
+  // bytes a slot of the current table, so all of it is touched by a load of 0.4922, before
+  // the current table is half full. Spread over most of that window, because the cost is
+  // per byte (a fresh 2 MiB page took 4–5 ms here): 4 KiB an insert put two huge pages,
+  // ≈ 10 ms, into each thousand inserts. Started late, because the next table is resident
+  // from then on: at most a sixteenth of the inserts between two growths see both.
+  static constexpr size_t kPrefaultPerInsert = 2048;
   static constexpr size_t kPage = 4096;
   static constexpr uint64_t kErased = ~uint64_t{0};  // old-table mark of an undone insert
   static constexpr size_t kChunkShift = 10;           // 1,024 records a chunk
