@@ -64,10 +64,7 @@ class RequestTable {
   void Insert(const RequestId& key, const V& value) {
     AYNI_CHECK(!key.zero());
     if ((slots_.used + 1) * 2 > slots_.count) Grow();
-    size_t i = slots_.Home(key);
-    for (; !slots_.at(i).key.zero(); i = slots_.Next(i)) AYNI_CHECK(slots_.at(i).key != key);
-    slots_.at(i) = Slot{key, size_};
-    ++slots_.used;
+    slots_.Place(Slot{key, size_});
     PushRecord(value);
     if (!old_.empty()) Move(kMovePerInsert);
     if (next_.empty() && slots_.used * 32 >= slots_.count * 15 && Slots::Mapped(slots_.count * 2)) {
@@ -149,7 +146,6 @@ class RequestTable {
     ~Slots() { Release(); }
 
     bool empty() const { return slots == nullptr; }
-    Slot& at(size_t i) { return slots[i]; }
     const Slot& at(size_t i) const { return slots[i]; }
     size_t Next(size_t i) const { return (i + 1) & (count - 1); }
     size_t Home(const RequestId& key) const { return std::hash<RequestId>{}(key) & (count - 1); }
@@ -164,10 +160,10 @@ class RequestTable {
         if (s.key == key) return &s;
       }
     }
-    // Places a slot whose key is not present.
+    // Places a slot whose key is not present (checked: a duplicate is a bug).
     void Place(const Slot& s) {
       size_t i = Home(s.key);
-      while (!slots[i].key.zero()) i = Next(i);
+      for (; !slots[i].key.zero(); i = Next(i)) AYNI_CHECK(slots[i].key != s.key);
       slots[i] = s;
       ++used;
     }

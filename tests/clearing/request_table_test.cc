@@ -73,6 +73,13 @@ TEST(RequestTable, MatchesAModelWhileGrowing) {
     }
     if (t.growing()) ++checks_while_growing;
   };
+  auto undo_newest = [&] {
+    t.Erase(live.back().first);
+    ASSERT_EQ(t.Find(live.back().first), nullptr);
+    undone.push_back(live.back().first);
+    undone_set.insert(live.back().first);
+    live.pop_back();
+  };
   for (int step = 0; step < 400000; ++step) {
     const uint64_t dice = rng() % 100;
     if (dice < 97 || live.empty()) {
@@ -89,23 +96,13 @@ TEST(RequestTable, MatchesAModelWhileGrowing) {
       // the old table only (or also moved), as when the batch that grew the table fails.
       if (!was_growing && t.growing()) {
         ++growths_undone;
-        for (size_t n = 2 + rng() % 30; n > 0; --n) {
-          t.Erase(live.back().first);
-          ASSERT_EQ(t.Find(live.back().first), nullptr);
-          undone.push_back(live.back().first);
-          undone_set.insert(live.back().first);
-          live.pop_back();
-        }
+        for (size_t n = 2 + rng() % 30; n > 0; --n) ASSERT_NO_FATAL_FAILURE(undo_newest());
         check();
       }
     } else {  // undo the newest 1–16 inserts, newest first
       for (size_t n = 1 + rng() % 16; n > 0 && !live.empty(); --n) {
         if (t.growing()) ++erased_while_growing;
-        t.Erase(live.back().first);
-        ASSERT_EQ(t.Find(live.back().first), nullptr);
-        undone.push_back(live.back().first);
-        undone_set.insert(live.back().first);
-        live.pop_back();
+        ASSERT_NO_FATAL_FAILURE(undo_newest());
       }
     }
     // Check everything often while the old table is drained, rarely otherwise.
