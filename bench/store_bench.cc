@@ -224,7 +224,7 @@ void BM_HotMerchant(benchmark::State& state) { RunAppend(state, true); }
 BENCHMARK(BM_Uniform)->Arg(1)->Arg(16)->Arg(64)->Arg(1000)->Arg(4000)->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_HotMerchant)->Arg(16)->Arg(1000)->UseManualTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_TwoWriters)->Arg(1000)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_TwoWriters)->Arg(1000)->Arg(4000)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace ayni

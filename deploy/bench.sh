@@ -82,9 +82,12 @@ done
 [ -n "$addr" ] || { echo "bench: aynid did not start" >&2; exit 1; }
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$aynid_pid/status"; }
+# Where each scenario's CPU goes: the load generator reads aynid's and the postmaster's
+# (with its backends) CPU time over its run window, per acknowledged transfer.
+postmaster_pid=$(head -n 1 "$pg_dir/data/postmaster.pid")
 loadgen() {
   "$root/build-bench/bench/ayni-loadgen" --server "$addr" --key-file "$var/admin.key" \
-    --verify-dsn "$dsn" "$@"
+    --verify-dsn "$dsn" --cpu-pid "aynid=$aynid_pid" --cpu-pid "postgres=$postmaster_pid" "$@"
 }
 
 results=()
@@ -183,7 +186,14 @@ per_transfer=$(( ((rss2 - rss1) * 1024 - 4 * 10001 * per_account) / (rss_transfe
       "$([ "$(field "$r" mode)" = read ] && echo - ||
         awk -v a="$acc" -v b="$pg_uniform" 'BEGIN { printf "%.1f", a / b }')"
   done
-  printf '%-32s %14s\n' "pgbench tpcb-like, uniform" "$pg_uniform"
+  # CPU of the run window a transfer (a read, a record), in µs, and busy cores of the machine.
+  printf '\n%-32s %9s %9s %9s %11s\n' "CPU a transfer (µs)" "postgres" "aynid" "loadgen" \
+    "busy cores"
+  for r in "${results[@]:1}"; do
+    printf '%-32s %9s %9s %9s %11s\n' "$(field "$r" label)" "$(field "$r" postgres)" \
+      "$(field "$r" aynid)" "$(field "$r" loadgen)" "$(field "$r" busy_cores)"
+  done
+  printf '\n%-32s %14s\n' "pgbench tpcb-like, uniform" "$pg_uniform"
   printf '%-32s %14s\n' "pgbench tpcb-like, hot row" "$pg_hot"
   for n in 1 16 64 1000 4000; do
     printf '%-32s %14s\n' "PgStore::Append x$n, uniform" "$(store_rate "BM_Uniform/$n")"
@@ -191,7 +201,9 @@ per_transfer=$(( ((rss2 - rss1) * 1024 - 4 * 10001 * per_account) / (rss_transfe
   for n in 16 1000; do
     printf '%-32s %14s\n' "PgStore::Append x$n, merchant" "$(store_rate "BM_HotMerchant/$n")"
   done
-  printf '%-32s %14s\n' "2 x PgStore::Append x1000 at once" "$(store_rate BM_TwoWriters/1000)"
+  for n in 1000 4000; do
+    printf '%-32s %14s\n' "2 x PgStore::Append x$n at once" "$(store_rate "BM_TwoWriters/$n")"
+  done
   printf '\naynid resident memory: %d bytes per account (20,000 opened), %d bytes per stored transfer (%d transfers)\n' \
     "$per_account" "$per_transfer" "$rss_transfers"
   printf 'PostgreSQL: %d bytes per transfer row (with indexes), %d bytes of journal per transfer; %d accounts\n' \
@@ -202,7 +214,7 @@ per_transfer=$(( ((rss2 - rss1) * 1024 - 4 * 10001 * per_account) / (rss_transfe
 
 json="{\"quick\":$([ "$quick" = 1 ] && echo true || echo false),\"scenarios\":[$(IFS=,; echo "${results[*]:1}")]"
 json+=",\"pgbench_tpcb_uniform_tps\":$pg_uniform,\"pgbench_tpcb_hot_tps\":$pg_hot"
-json+=",\"store_append_per_s\":{$(for n in 1 16 64 1000 4000; do printf '"uniform_%s":%s,' "$n" "$(store_rate "BM_Uniform/$n")"; done)\"merchant_16\":$(store_rate BM_HotMerchant/16),\"merchant_1000\":$(store_rate BM_HotMerchant/1000),\"two_writers_1000\":$(store_rate BM_TwoWriters/1000)}"
+json+=",\"store_append_per_s\":{$(for n in 1 16 64 1000 4000; do printf '"uniform_%s":%s,' "$n" "$(store_rate "BM_Uniform/$n")"; done)\"merchant_16\":$(store_rate BM_HotMerchant/16),\"merchant_1000\":$(store_rate BM_HotMerchant/1000),\"two_writers_1000\":$(store_rate BM_TwoWriters/1000),\"two_writers_4000\":$(store_rate BM_TwoWriters/4000)}"
 json+=",\"rss_bytes_per_account\":$per_account,\"rss_bytes_per_transfer\":$per_transfer"
 json+=",\"pg_bytes_per_transfer_row\":$transfer_bytes,\"pg_journal_bytes_per_transfer\":$batch_bytes"
 json+=",\"rss_transfers\":$rss_transfers,\"transfers\":$transfers,\"cores\":$(nproc)}"

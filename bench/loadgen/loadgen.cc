@@ -33,14 +33,21 @@
 // acknowledged payments, and with --verify-dsn every acknowledged request id must be in
 // the `transfers` table exactly once. Any mismatch exits 1.
 //
+// `--cpu-pid NAME=PID` (repeatable): also report the CPU that process
+// and its children spent in the run's window, per acknowledged transfer (read, record), beside
+// the load generator's own and how many of the machine's cores were busy (Linux /proc;
+// bench/loadgen/proc_cpu.h). deploy/bench.sh names aynid and the postmaster.
+//
 // Output: a human summary on stderr, one JSON object on stdout.
 // Exit codes: 0 ok, 1 verification failed, 2 set-up failed, 64 usage.
 #include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 #include <sodium.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -65,6 +72,7 @@
 #include "ayni/v1/ledger.grpc.pb.h"
 #include "ayni/v1/reserves.grpc.pb.h"
 #include "ayni/v1/setup.grpc.pb.h"
+#include "bench/loadgen/proc_cpu.h"
 #include "clearing/card/crypto.h"
 #include "clearing/card/kiosk_batch.h"
 #include "clearing/card/record.h"
@@ -87,6 +95,7 @@ struct Options {
   int channels = 4;
   std::string verify_dsn;
   std::string label;
+  std::vector<std::pair<std::string, int64_t>> cpu_pids;  // --cpu-pid NAME=PID
 };
 
 [[noreturn]] void Usage(const std::string& why) {
@@ -94,8 +103,21 @@ struct Options {
             << "usage: ayni-loadgen --server HOST:PORT --key-file FILE\n"
                "  [--mode pay|batch|offline|read] [--batch-size N] [--target uniform|hot]\n"
                "  [--accounts N] [--clients N] [--duration SECONDS] [--rate TRANSFERS_PER_S]\n"
-               "  [--channels N] [--verify-dsn DSN] [--label TEXT]\n";
+               "  [--channels N] [--verify-dsn DSN] [--label TEXT] [--cpu-pid NAME=PID ...]\n";
   std::exit(64);
+}
+
+// --cpu-pid NAME=PID, of a process that exists.
+std::pair<std::string, int64_t> ParseCpuPid(const std::string& v) {
+  const size_t eq = v.find('=');
+  if (eq == 0 || eq == std::string::npos) Usage("--cpu-pid: NAME=PID, e.g. aynid=1234");
+  int64_t pid = 0;
+  const auto [end, ec] = std::from_chars(v.data() + eq + 1, v.data() + v.size(), pid);
+  if (ec != std::errc() || end != v.data() + v.size() || pid <= 0) {
+    Usage("--cpu-pid: " + v.substr(eq + 1) + " is not a process id");
+  }
+  if (!bench::ProcessTreeTicks(pid)) Usage("--cpu-pid: no process " + std::to_string(pid));
+  return {v.substr(0, eq), pid};
 }
 
 Options Parse(int argc, char** argv) {
@@ -126,6 +148,7 @@ Options Parse(int argc, char** argv) {
     else if (a == "--channels") o.channels = static_cast<int>(num(1, 64));
     else if (a == "--verify-dsn") o.verify_dsn = v;
     else if (a == "--label") o.label = v;
+    else if (a == "--cpu-pid") o.cpu_pids.push_back(ParseCpuPid(v));
     else Usage("unknown option " + a);
   }
   if (o.key_file.empty()) Usage("--key-file is required");
@@ -326,11 +349,82 @@ struct Tally {
   uint64_t dropped = 0;                   // open loop: not sent, too many in flight
 };
 
+// CPU spent during one window: this process's (exact), each --cpu-pid tree's and the
+// machine's (clock ticks). Begin and End are called from one thread.
+class CpuWindow {
+ public:
+  explicit CpuWindow(const Options& o) : o_(o) {}
+  void Begin() { Read(&begin_); }
+  void End() { Read(&end_); }
+
+  // "loadgen 1.0 µs, aynid 4.5 µs, …; machine busy 1.07 of 2 cores" and its JSON fields.
+  std::string Human(uint64_t ops, double seconds) const {
+    std::string s;
+    for (size_t i = 0; i < end_.ticks.size(); ++i) {
+      if (i) s += ", ";
+      s += Name(i);
+      s += ' ';
+      s += Fixed(PerOpUs(i, ops), 1);
+      s += " µs";
+    }
+    return s + "; machine busy " + Fixed(BusyCores(seconds), 2) + " of " +
+           std::to_string(std::thread::hardware_concurrency()) + " cores";
+  }
+  std::string Json(uint64_t ops, double seconds) const {
+    std::string s = ",\"cpu_us_per_op\":{";
+    for (size_t i = 0; i < end_.ticks.size(); ++i) {
+      const double v = PerOpUs(i, ops);
+      if (i) s += ',';
+      s += '"';
+      s += Name(i);
+      s += "\":";
+      s += v < 0 ? "null" : Fixed(v, 2);
+    }
+    return s + "},\"busy_cores\":" + Fixed(BusyCores(seconds), 3);
+  }
+
+ private:
+  struct Reading {
+    double self_s = 0;
+    std::vector<std::optional<uint64_t>> ticks;  // [0] machine busy, then each --cpu-pid
+  };
+  void Read(Reading* r) const {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    r->self_s = static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+    r->ticks = {bench::MachineBusyTicks()};
+    for (const auto& [name, pid] : o_.cpu_pids) r->ticks.push_back(bench::ProcessTreeTicks(pid));
+  }
+  // Index 0 is the load generator itself; i ≥ 1 is --cpu-pid i − 1.
+  std::string Name(size_t i) const { return i == 0 ? "loadgen" : o_.cpu_pids[i - 1].first; }
+  double PerOpUs(size_t i, uint64_t ops) const {
+    if (ops == 0) return -1;
+    if (i == 0) return (end_.self_s - begin_.self_s) * 1e6 / static_cast<double>(ops);
+    if (!begin_.ticks[i] || !end_.ticks[i] || *end_.ticks[i] < *begin_.ticks[i]) return -1;
+    return Seconds(*end_.ticks[i] - *begin_.ticks[i]) * 1e6 / static_cast<double>(ops);
+  }
+  double BusyCores(double seconds) const {
+    if (!begin_.ticks[0] || !end_.ticks[0] || seconds <= 0) return -1;
+    return Seconds(*end_.ticks[0] - *begin_.ticks[0]) / seconds;
+  }
+  static double Seconds(uint64_t ticks) {
+    return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  static std::string Fixed(double v, int digits) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.*f", digits, v);
+    return b;
+  }
+  const Options& o_;
+  Reading begin_, end_;
+};
+
 class Generator {
  public:
   Generator(Connections& c, const Options& o, const World& w) : c_(c), o_(o), w_(w) {}
 
   void Run() {
+    cpu_.Begin();
     start_ = Clock::now();
     end_ = start_ + std::chrono::microseconds(static_cast<int64_t>(o_.duration_s * 1e6));
     if (o_.rate > 0) {
@@ -341,7 +435,9 @@ class Generator {
     std::unique_lock<std::mutex> l(done_mu_);
     done_cv_.wait(l, [&] { return in_flight_ == 0 && Clock::now() >= end_; });
     elapsed_s_ = std::chrono::duration<double>(Clock::now() - start_).count();
+    cpu_.End();
   }
+  const CpuWindow& cpu() const { return cpu_; }
   Tally& tally() { return tally_; }
   double elapsed_s() const { return elapsed_s_; }
   double window_s() const { return o_.duration_s; }
@@ -506,6 +602,7 @@ class Generator {
   std::condition_variable done_cv_;
   size_t in_flight_ = 0;  // guarded by done_mu_
   double elapsed_s_ = 0;
+  CpuWindow cpu_{o_};
 };
 
 double Percentile(std::vector<uint32_t>& v, double p) {
@@ -889,6 +986,8 @@ int RunOffline(Connections& c, const Options& o, const World& w) {
   std::vector<uint32_t> latency_us;
   std::atomic<uint64_t> settled{0}, wrong{0};
   std::string problem;
+  CpuWindow cpu(o);
+  cpu.Begin();
   const Clock::time_point start = Clock::now();
   const Clock::time_point stop =
       start + std::chrono::microseconds(static_cast<int64_t>(o.duration_s * 1e6));
@@ -918,6 +1017,7 @@ int RunOffline(Connections& c, const Options& o, const World& w) {
   }
   for (auto& t : ts) t.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  cpu.End();
   bool ok = wrong == 0;
   const int64_t gained = MerchantBalance(c, w.merchant) - merchant_before;
   if (ok && gained != static_cast<int64_t>(settled) * kDebit) {
@@ -947,12 +1047,14 @@ int RunOffline(Connections& c, const Options& o, const World& w) {
                p99, max,
                ok ? "every record SETTLED once; merchant credited exactly; card audit consistent"
                   : problem.c_str());
+  std::fprintf(stderr, "CPU a record: %s\n", cpu.Human(settled, elapsed).c_str());
   std::printf(
       "{\"label\":%s,\"mode\":\"offline\",\"batch_size\":%d,\"clients\":%d,\"cards\":%zu,"
       "\"duration_s\":%.2f,\"accepted_per_s\":%.0f,\"acknowledged\":%llu,\"p50_ms\":%.3f,"
-      "\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"verified\":%s}\n",
+      "\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f%s,\"verified\":%s}\n",
       JsonString(o.label).c_str(), o.batch_size, o.clients, cards.size(), elapsed, per_s,
-      static_cast<unsigned long long>(settled.load()), p50, p99, p999, max, ok ? "true" : "false");
+      static_cast<unsigned long long>(settled.load()), p50, p99, p999, max,
+      cpu.Json(settled, elapsed).c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;
 }
 
@@ -1013,6 +1115,8 @@ int main(int argc, char** argv) {
       : reads ? "every read answered with its account and deposit; balances unchanged"
       : o.verify_dsn.empty() ? "balances match every acknowledged payment"
                              : "balances match; every acknowledged payment stored exactly once");
+  std::fprintf(stderr, "CPU a %s: %s\n", reads ? "read" : "transfer",
+               g.cpu().Human(acked_in_run, g.elapsed_s()).c_str());
   std::string errs = "{";
   for (const auto& [code, n] : t.errors) {
     errs += (errs.size() > 1 ? "," : "") + JsonString(code) + ":" + std::to_string(n);
@@ -1022,12 +1126,12 @@ int main(int argc, char** argv) {
       "{\"label\":%s,\"mode\":%s,\"target\":%s,\"batch_size\":%d,\"clients\":%d,\"rate\":%.0f,"
       "\"duration_s\":%.2f,\"offered_per_s\":%.0f,\"accepted_per_s\":%.0f,\"acknowledged\":%llu,"
       "\"refused\":%llu,\"rpc_errors\":%s,\"unsure_settled\":%llu,\"dropped\":%llu,"
-      "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,\"verified\":%s}\n",
+      "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f%s,\"verified\":%s}\n",
       JsonString(o.label).c_str(), JsonString(o.mode).c_str(), JsonString(o.target).c_str(),
       o.mode == "batch" ? o.batch_size : 1, o.clients, o.rate, g.elapsed_s(), offered_per_s,
       accepted_per_s, static_cast<unsigned long long>(acked_in_run),
       static_cast<unsigned long long>(t.refused), errs.c_str(),
       static_cast<unsigned long long>(unsure), static_cast<unsigned long long>(t.dropped), p50, p99,
-      p999, max, ok ? "true" : "false");
+      p999, max, g.cpu().Json(acked_in_run, g.elapsed_s()).c_str(), ok ? "true" : "false");
   return ok ? 0 : 1;
 }
