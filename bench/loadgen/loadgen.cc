@@ -33,9 +33,9 @@
 // acknowledged payments, and with --verify-dsn every acknowledged request id must be in
 // the `transfers` table exactly once. Any mismatch exits 1.
 //
-// `--cpu-pid NAME=PID` (repeatable): also report the CPU that process
-// and its children spent in the run's window, per acknowledged transfer (read, record), beside
-// the load generator's own and how many of the machine's cores were busy (Linux /proc;
+// `--cpu-pid NAME=PID` (repeatable): also report the CPU that process and its children
+// spent in the run's window, per acknowledged transfer (read, record), beside the load
+// generator's own and how many of the machine's cores were busy (Linux /proc:
 // bench/loadgen/proc_cpu.h). deploy/bench.sh names aynid and the postmaster.
 //
 // Output: a human summary on stderr, one JSON object on stdout.
@@ -364,10 +364,11 @@ class CpuWindow {
       if (i) s += ", ";
       s += Name(i);
       s += ' ';
-      s += Fixed(PerOpUs(i, ops), 1);
-      s += " µs";
+      const double v = PerOpUs(i, ops);
+      s += v < 0 ? "unknown" : Fixed(v, 1) + " µs";
     }
-    return s + "; machine busy " + Fixed(BusyCores(seconds), 2) + " of " +
+    const double busy = BusyCores(seconds);
+    return s + "; machine busy " + (busy < 0 ? "unknown" : Fixed(busy, 2)) + " of " +
            std::to_string(std::thread::hardware_concurrency()) + " cores";
   }
   std::string Json(uint64_t ops, double seconds) const {
@@ -380,7 +381,8 @@ class CpuWindow {
       s += "\":";
       s += v < 0 ? "null" : Fixed(v, 2);
     }
-    return s + "},\"busy_cores\":" + Fixed(BusyCores(seconds), 3);
+    const double busy = BusyCores(seconds);
+    return s + "},\"busy_cores\":" + (busy < 0 ? "null" : Fixed(busy, 3));
   }
 
  private:
